@@ -1,0 +1,138 @@
+"""The command line: parse, call the library (``auditor.api``), render, exit. No logic here.
+
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from auditor import __version__
+from auditor.cli_common import ConfigOpt, FailOnOpt, FormatOpt, OutputOpt, PackOpt, emit
+from auditor.errors import AuditorError
+
+app = typer.Typer(
+    name="auditor",
+    help="OpenAPI contract auditor: validate a spec, apply reliability policies, fuzz the live service.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_STATE = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"auditor {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+) -> None:
+    _STATE["debug"] = debug
+
+
+@app.command()
+def lint(
+    specs: Annotated[list[str], typer.Argument(help="OpenAPI documents: file paths, '-' for stdin, or http(s):// URLs.")],
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = "error",
+    config: ConfigOpt = None,
+    pack: PackOpt = None,
+    allow_remote_refs: Annotated[bool, typer.Option("--allow-remote-refs", help="Follow http(s) $refs.")] = False,
+    ref_root: Annotated[Optional[str], typer.Option("--ref-root", help="Folder that file $refs may point into (default: the document's folder).")] = None,
+    max_size: Annotated[int, typer.Option("--max-size", help="Largest document accepted, in MiB.")] = 64,
+    rule: Annotated[Optional[list[str]], typer.Option("--rule", help="Run only this rule (repeatable).")] = None,
+) -> None:
+    """Validate documents and apply the policy pack."""
+    from auditor import api
+
+    options = api.LintOptions(
+        config_file=config,
+        pack=pack,
+        allow_remote_refs=allow_remote_refs,
+        ref_root=ref_root,
+        max_bytes=max_size * 1024 * 1024,
+        only_rules=_check_rules(rule),
+    )
+    report = api.lint(specs, options)
+    raise typer.Exit(emit(report, format, output, fail_on))
+
+
+@app.command()
+def rules(
+    rule_id: Annotated[Optional[str], typer.Argument(help="Show the documentation of this rule.")] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="text, markdown or json.")] = "text",
+) -> None:
+    """List every rule, or print one rule's documentation."""
+    from auditor import rules_doc
+
+    text = rules_doc.render(rule_id, format)
+    sys.stdout.write(text)
+
+
+def _check_rules(ids: list[str] | None) -> list[str] | None:
+    if not ids:
+        return None
+    from auditor.errors import UsageError
+    from auditor.rules import load_builtin_rules
+
+    registry = load_builtin_rules()
+    for rid in ids:
+        if rid not in registry:
+            raise UsageError(f"unknown rule {rid!r}", hint="`auditor rules` lists every rule id")
+    return ids
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (also used in-process by the tests)."""
+    import click
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
+    try:
+        code = app(args=args, prog_name="auditor", standalone_mode=False)
+        return code if isinstance(code, int) else 0
+    except typer.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        return 2
+    except click.exceptions.Abort:
+        sys.stderr.write("auditor: aborted\n")
+        return 130
+    except AuditorError as exc:
+        if debug:
+            raise
+        _print_error(exc)
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("auditor: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so clearly, without a traceback unless --debug
+        if debug:
+            raise
+        sys.stderr.write(
+            f"auditor: internal error: {type(exc).__name__}: {exc}\n"
+            "  hint: this is a bug in auditor; rerun with --debug and report the traceback\n"
+        )
+        return 2
+
+
+def _print_error(exc: AuditorError) -> None:
+    sys.stderr.write(f"auditor: error: {exc}\n")
+    if exc.hint:
+        sys.stderr.write(f"  hint: {exc.hint}\n")

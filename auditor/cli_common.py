@@ -1,0 +1,114 @@
+"""Options shared by every command (format, output, fail-on, config) and the one place that
+turns a ``Report`` into files, stdout and an exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from auditor.errors import UsageError
+from auditor.model import Report, Severity
+
+FormatOpt = Annotated[
+    Optional[str],
+    typer.Option("--format", "-f", help="Output format for stdout: console, json, sarif, junit, github, gitlab, markdown. Default: console."),
+]
+OutputOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the report to FILE instead of stdout, or FORMAT=FILE to also write that format (repeatable). Files are written atomically.",
+    ),
+]
+FailOnOpt = Annotated[
+    str,
+    typer.Option("--fail-on", help="Exit 1 when a finding is at or above: error, warn, info, never."),
+]
+ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="Project config file (default: auditor.yaml found upward).")]
+PackOpt = Annotated[Optional[str], typer.Option("--pack", help="Policy pack: minimal, recommended, strict, or a pack file.")]
+BaselineOpt = Annotated[Optional[str], typer.Option("--baseline", help="Hide findings recorded in this baseline file.")]
+
+FAIL_ON = ("error", "warn", "info", "never")
+
+
+def exit_code(report: Report, fail_on: str) -> int:
+    if fail_on == "never":
+        return 0
+    threshold = Severity.parse(fail_on).rank
+    return 1 if any(f.severity.rank >= threshold for f in report.findings) else 0
+
+
+def check_fail_on(fail_on: str) -> str:
+    value = fail_on.lower()
+    if value not in FAIL_ON:
+        raise UsageError(f"invalid --fail-on {fail_on!r}", hint=f"use one of: {', '.join(FAIL_ON)}")
+    return value
+
+
+def parse_outputs(fmt: str | None, outputs: list[str] | None) -> tuple[str, Path | None, list[tuple[str, Path]]]:
+    """(stdout format, file that replaces stdout or None, extra (format, file) pairs)."""
+    from auditor.report import FORMATS
+
+    stdout_fmt = (fmt or "console").lower()
+    if stdout_fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}", hint=f"available: {', '.join(FORMATS)}")
+    main_file: Path | None = None
+    extra: list[tuple[str, Path]] = []
+    for item in outputs or []:
+        name, sep, file = item.partition("=")
+        if sep and name.lower() in FORMATS:
+            extra.append((name.lower(), Path(file)))
+        elif sep and "/" not in name and "." not in name:
+            raise UsageError(f"unknown format {name!r} in --output {item!r}", hint=f"available: {', '.join(FORMATS)}")
+        else:
+            if main_file is not None:
+                raise UsageError("--output FILE given twice", hint="use FORMAT=FILE to write several formats")
+            main_file = Path(item)
+    for _, path in ([("", main_file)] if main_file else []) + extra:
+        parent = path.parent if str(path.parent) else Path(".")
+        if not parent.is_dir():
+            raise UsageError(f"cannot write {path}: folder {parent} does not exist", hint="create the folder first")
+    return stdout_fmt, main_file, extra
+
+
+def emit(report: Report, fmt: str | None, outputs: list[str] | None, fail_on: str) -> int:
+    """Render and write every requested output, then return the exit code."""
+    from auditor.report import RenderOptions, render
+
+    fail_on = check_fail_on(fail_on)
+    stdout_fmt, main_file, extra = parse_outputs(fmt, outputs)
+    color = main_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and stdout_fmt == "console"
+    plain = RenderOptions(color=False, fail_on=fail_on)
+    # render everything first: nothing is written if any renderer fails (no partial outputs)
+    rendered = [(path, render(report, name, plain)) for name, path in extra]
+    main_text = render(report, stdout_fmt, RenderOptions(color=color, fail_on=fail_on))
+    for path, text in rendered:
+        write_atomic(path, text)
+    if main_file is not None:
+        write_atomic(main_file, main_text)
+    else:
+        sys.stdout.write(main_text)
+        sys.stdout.flush()
+    return exit_code(report, fail_on)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write to a temporary file beside ``path`` then rename: readers never see half a report."""
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,158 @@
+"""Runs rules over a loaded document and turns their violations into findings.
+
+Rule functions yield ``Violation``s; here they get the configured severity (per operation
+overrides applied), the rule's hint, an exact location (file:line:col, computed once per
+finding through the file's locator), de-duplication (a problem in a shared component is one
+finding listing every operation that uses it) and in-document suppression (``x-auditor-ignore``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.config import Config
+from auditor.model import Finding, Location, Operation, Severity, Source
+from auditor.rules.context import Context
+from auditor.rules.registry import Registry, Rule, Violation
+from auditor.spec.document import At, OperationRef, Spec
+
+IGNORE_KEY = "x-auditor-ignore"
+
+
+@dataclass
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+
+
+def run_rules(spec: Spec, config: Config, registry: Registry, only: Iterable[str] | None = None) -> LintResult:
+    result = LintResult()
+    ignores = _ignore_index(spec)
+    rules = config.enabled_rules(registry)
+    if only is not None:
+        wanted = set(only)
+        rules = [r for r in registry if r.id in wanted]
+    for r in rules:
+        if r.check is None:
+            continue
+        setting = config.setting(r)
+        ctx = Context(spec, options=dict(setting.options), public=config.public)
+        merged: dict[tuple[At | None, str], tuple[Violation, list[Operation]]] = {}
+        for v in _run_one(r, ctx):
+            key = (v.at, v.message)
+            ops = merged.setdefault(key, (v, []))[1]
+            if v.operation is not None:
+                op = Operation(v.operation.method.upper(), v.operation.path)
+                if op not in ops:
+                    ops.append(op)
+        for v, ops in merged.values():
+            finding = _to_finding(spec, config, r, v, ops)
+            if finding is None:
+                continue
+            reason = _suppressed(ignores, r.id, v, ops)
+            if reason is not None:
+                ev = dict(finding.evidence or {})
+                ev["suppressed"] = reason
+                result.suppressed.append(Finding(**{**finding.__dict__, "evidence": ev, "fingerprint": finding.fingerprint}))
+            else:
+                result.findings.append(finding)
+    result.findings.sort(key=Finding.sort_key)
+    return result
+
+
+def _run_one(r: Rule, ctx: Context) -> Iterable[Violation]:
+    try:
+        yield from r.check(ctx)  # type: ignore[misc]
+    except RecursionError:
+        yield Violation(f"rule {r.id} stopped: the document nests or recurses too deeply", None)
+
+
+def _to_finding(spec: Spec, config: Config, r: Rule, v: Violation, ops: list[Operation]) -> Finding | None:
+    first = ops[0] if ops else None
+    severity: Severity | None
+    if ops:
+        # effective severity: the strongest among the operations where the rule is on
+        sevs = [config.severity_for(r, o.method, o.path) for o in ops]
+        on = [s for s in sevs if s is not None]
+        if not on:
+            return None
+        severity = max(on, key=lambda s: s.rank)
+    else:
+        severity = config.severity_for(r, None, None)
+        if severity is None:
+            return None
+    location = None
+    if v.at is not None:
+        pos = spec.locate(v.at)
+        location = Location(v.at.file, v.at.pointer, pos[0] if pos else None, pos[1] if pos else None)
+    evidence: dict[str, Any] | None = dict(v.evidence) if v.evidence else None
+    if len(ops) > 1:
+        evidence = {**(evidence or {}), "operations": [str(o) for o in ops]}
+    return Finding(
+        rule=r.id,
+        severity=severity,
+        message=v.message,
+        hint=v.hint or r.hint,
+        source=Source.LINT,
+        operation=first if len(ops) == 1 else None,
+        location=location,
+        evidence=evidence,
+    )
+
+
+# --- x-auditor-ignore -------------------------------------------------------------------------
+
+
+def _ignore_index(spec: Spec) -> dict[tuple[str, str], dict[str, str]]:
+    """(method or "", path or "") -> {rule id or family prefix: reason}. Root uses ("", "")."""
+    index: dict[tuple[str, str], dict[str, str]] = {}
+    data = spec.data
+    if isinstance(data, dict):
+        index[("", "")] = _parse_ignore(data.get(IGNORE_KEY))
+    for op in spec.operations():
+        item_rules = _parse_ignore(op.path_item.get(IGNORE_KEY))
+        if item_rules:
+            index.setdefault(("", op.path), {}).update(item_rules)
+        op_rules = _parse_ignore(op.node.get(IGNORE_KEY))
+        if op_rules:
+            index[(op.method.upper(), op.path)] = op_rules
+    return index
+
+
+def _parse_ignore(value: Any) -> dict[str, str]:
+    """Accepts a list of ids, a list of {rule, reason}, or a mapping id -> reason."""
+    out: dict[str, str] = {}
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out[str(k)] = str(v or "")
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                out[item] = ""
+            elif isinstance(item, dict) and isinstance(item.get("rule"), str):
+                out[item["rule"]] = str(item.get("reason") or "")
+    elif isinstance(value, str):
+        out[value] = ""
+    return out
+
+
+def _suppressed(index: dict[tuple[str, str], dict[str, str]], rule_id: str, v: Violation, ops: list[Operation]) -> str | None:
+    scopes = [("", "")]
+    if ops:
+        scopes = [("", "")] + [s for o in ops for s in (("", o.path), (o.method, o.path))]
+    elif v.at is not None and v.at.pointer.startswith("/paths/"):
+        from auditor.spec import pointer as jp
+
+        tokens = jp.split(v.at.pointer)
+        if len(tokens) >= 2:
+            scopes.append(("", tokens[1]))
+            if len(tokens) >= 3:
+                scopes.append((tokens[2].upper(), tokens[1]))
+    for scope in scopes:
+        rules = index.get(scope) or {}
+        for key, reason in rules.items():
+            if key == rule_id or key == "*" or rule_id.startswith(key.rstrip("*").rstrip("/") + "/"):
+                return reason or "x-auditor-ignore"
+    return None

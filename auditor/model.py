@@ -1,0 +1,205 @@
+"""The one finding model shared by lint, live fuzzing and diff, and the report that carries it.
+
+Everything here is a frozen dataclass: rules, live checks and reporters exchange these values
+and never mutate them. ``Report.to_dict()`` is the documented JSON contract (schema_version 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+class Severity(str, Enum):
+    """How bad a finding is. Ordered: ``error`` > ``warn`` > ``info``."""
+
+    ERROR = "error"
+    WARN = "warn"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        try:
+            return cls(value.lower())
+        except ValueError:
+            raise ValueError(f"unknown severity {value!r} (expected error, warn or info)") from None
+
+
+_RANK = {Severity.ERROR: 3, Severity.WARN: 2, Severity.INFO: 1}
+
+
+class Source(str, Enum):
+    """Which stage produced a finding."""
+
+    LINT = "lint"
+    LIVE = "live"
+    DIFF = "diff"
+
+
+@dataclass(frozen=True, order=True)
+class Operation:
+    """An API operation: upper-case HTTP method and the path template as written in the spec."""
+
+    method: str
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points: the file that holds the node, an RFC 6901 pointer into that file,
+    and the 1-based line and column of the node (None when the file has no text, e.g. stdin
+    that could not be parsed)."""
+
+    file: str
+    pointer: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return f"{self.file}#{self.pointer}"
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem. ``fingerprint`` identifies it across edits (no line numbers in it)."""
+
+    rule: str
+    severity: Severity
+    message: str
+    hint: str
+    source: Source = Source.LINT
+    operation: Operation | None = None
+    location: Location | None = None
+    evidence: dict[str, Any] | None = None
+    fingerprint: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.fingerprint:
+            object.__setattr__(self, "fingerprint", compute_fingerprint(self))
+
+    def with_severity(self, severity: Severity) -> Finding:
+        return replace(self, severity=severity)
+
+    def sort_key(self) -> tuple:
+        loc = self.location
+        return (
+            loc.file if loc else "",
+            (loc.line or 0) if loc else 0,
+            (loc.column or 0) if loc else 0,
+            -self.severity.rank,
+            self.rule,
+            self.message,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "hint": self.hint,
+            "source": self.source.value,
+            "operation": None
+            if self.operation is None
+            else {"method": self.operation.method, "path": self.operation.path},
+            "location": None
+            if self.location is None
+            else {
+                "file": self.location.file,
+                "pointer": self.location.pointer,
+                "line": self.location.line,
+                "column": self.location.column,
+            },
+            "evidence": self.evidence,
+            "fingerprint": self.fingerprint,
+        }
+
+
+def compute_fingerprint(finding: Finding) -> str:
+    """Stable identity of a finding: rule, file name, JSON pointer, operation and the message's
+    first line. Line numbers are left out on purpose, so moving text does not change it."""
+    loc = finding.location
+    parts = [
+        finding.rule,
+        finding.source.value,
+        _basename(loc.file) if loc else "",
+        loc.pointer if loc else "",
+        str(finding.operation or ""),
+        finding.message.splitlines()[0] if finding.message else "",
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+
+
+def _basename(path: str) -> str:
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document that was audited."""
+
+    path: str
+    title: str | None = None
+    api_version: str | None = None
+    oas_version: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "title": self.title,
+            "api_version": self.api_version,
+            "oas_version": self.oas_version,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a command found. ``findings`` are the visible ones; suppressed and baselined findings
+    are counted (and kept) separately so nothing is silently dropped."""
+
+    command: str
+    documents: tuple[DocumentInfo, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    suppressed: tuple[Finding, ...] = ()
+    baselined: tuple[Finding, ...] = ()
+    stats: dict[str, Any] = field(default_factory=dict)
+    tool_version: str = ""
+
+    def summary(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Severity}
+        for f in self.findings:
+            counts[f.severity.value] += 1
+        counts["suppressed"] = len(self.suppressed)
+        counts["baselined"] = len(self.baselined)
+        return counts
+
+    def worst(self) -> Severity | None:
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: s.rank)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "auditor", "version": self.tool_version},
+            "command": self.command,
+            "documents": [d.to_dict() for d in self.documents],
+            "summary": self.summary(),
+            "findings": [f.to_dict() for f in self.findings],
+            "suppressed": [f.to_dict() for f in self.suppressed],
+        }
+        if self.stats:
+            out["stats"] = self.stats
+        return out

@@ -1,0 +1,154 @@
+"""The rule registry. A rule = metadata + a small generator function + its docstring.
+
+Built-in rules register with the same decorator a user's own rule module uses::
+
+    from auditor.rules import rule, Option, Violation
+
+    @rule("naming/operation-id-kebab", severity="warn",
+          summary="operationId is kebab-case",
+          options=[Option("pattern", str, r"^[a-z][a-z0-9-]*$", "regex an operationId must match")])
+    def operation_id_kebab(ctx):
+        '''What it checks / Why / Bad / Good / Fix -- the docstring is the documentation.'''
+        for op in ctx.operations():
+            ...
+            yield Violation("...", op.at.child("operationId"), operation=op)
+
+Rule functions yield ``Violation``s and nothing else: no printing, no config reading, no line
+numbers. Severity, options, suppression and location are the engine's business.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.model import Severity, Source
+from auditor.spec.document import At, OperationRef
+
+RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Option:
+    """A rule option: name, Python type (str, int, float, bool, list, dict), default, help."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule function yields: a message, where the offending node is, and optionally a
+    specific hint (else the rule's), the operation(s) concerned and evidence."""
+
+    message: str
+    at: At | None
+    hint: str | None = None
+    operation: OperationRef | None = None
+    evidence: dict[str, Any] | None = None
+
+
+CheckFn = Callable[[Any], Iterable[Violation]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+    hint: str
+    check: CheckFn | None
+    options: tuple[Option, ...] = ()
+    source: Source = Source.LINT
+    doc: str = ""
+    module: str = ""
+
+    @property
+    def family(self) -> str:
+        return self.id.split("/", 1)[0]
+
+    def defaults(self) -> dict[str, Any]:
+        return {o.name: o.default for o in self.options}
+
+
+@dataclass
+class Registry:
+    rules: dict[str, Rule] = field(default_factory=dict)
+
+    def add(self, item: Rule) -> Rule:
+        if not RULE_ID.match(item.id):
+            raise ValueError(f"rule id {item.id!r} is not of the form family/name (kebab-case)")
+        existing = self.rules.get(item.id)
+        if existing is not None and existing.module != item.module:
+            raise ValueError(f"rule {item.id!r} is registered twice ({existing.module} and {item.module})")
+        self.rules[item.id] = item
+        return item
+
+    def get(self, rule_id: str) -> Rule | None:
+        return self.rules.get(rule_id)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(sorted(self.rules.values(), key=lambda r: r.id))
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self.rules
+
+
+REGISTRY = Registry()
+
+
+def rule(
+    rule_id: str,
+    *,
+    severity: str,
+    summary: str,
+    hint: str,
+    options: Iterable[Option] = (),
+    source: str = "lint",
+    registry: Registry | None = None,
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a static rule (``source="lint"``) or document a live check (``source="live"``,
+    whose function may be None-like: live checks run inside the fuzzer)."""
+
+    def decorate(fn: CheckFn) -> CheckFn:
+        (registry or REGISTRY).add(
+            Rule(
+                id=rule_id,
+                severity=Severity.parse(severity),
+                summary=summary,
+                hint=hint,
+                check=fn if source == "lint" else None,
+                options=tuple(options),
+                source=Source(source),
+                doc=inspect.cleandoc(fn.__doc__ or ""),
+                module=getattr(fn, "__module__", ""),
+            )
+        )
+        return fn
+
+    return decorate
+
+
+def live_rule(rule_id: str, *, severity: str, summary: str, hint: str, doc: str, options: Iterable[Option] = ()) -> Rule:
+    """Register a rule that only the live run produces (no static function)."""
+    return REGISTRY.add(
+        Rule(
+            id=rule_id,
+            severity=Severity.parse(severity),
+            summary=summary,
+            hint=hint,
+            check=None,
+            options=tuple(options),
+            source=Source.LIVE,
+            doc=inspect.cleandoc(doc),
+            module=inspect.stack()[1].frame.f_globals.get("__name__", ""),
+        )
+    )

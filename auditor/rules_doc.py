@@ -1,0 +1,94 @@
+"""`auditor rules`: the rule list and per-rule documentation, generated from the registry (the
+README's rule table comes from here too, and a test keeps it in sync)."""
+
+from __future__ import annotations
+
+import json
+
+from auditor.config import pack_names
+from auditor.errors import UsageError
+from auditor.rules import load_builtin_rules
+from auditor.rules.registry import Rule
+
+
+def packs_of(rule_id: str) -> list[str]:
+    registry = load_builtin_rules()
+    out = []
+    for name in pack_names():
+        cfg = _pack_config(name)
+        if cfg.setting(registry.get(rule_id)).enabled:  # type: ignore[arg-type]
+            out.append(name)
+    return out
+
+
+_PACK_CACHE: dict = {}
+
+
+def _pack_config(name: str):
+    if name not in _PACK_CACHE:
+        from auditor.config import Config, _apply, _pack_chain
+
+        registry = load_builtin_rules()
+        cfg = Config(pack=name)
+        for src, data in _pack_chain(name, None):
+            _apply(cfg, data, src, registry)
+        _PACK_CACHE[name] = cfg
+    return _PACK_CACHE[name]
+
+
+def render(rule_id: str | None, fmt: str) -> str:
+    registry = load_builtin_rules()
+    if fmt not in ("text", "markdown", "json"):
+        raise UsageError(f"unknown format {fmt!r} for `auditor rules`", hint="use text, markdown or json")
+    if rule_id is not None:
+        r = registry.get(rule_id)
+        if r is None:
+            from difflib import get_close_matches
+
+            close = get_close_matches(rule_id, [x.id for x in registry], n=1)
+            raise UsageError(f"unknown rule {rule_id!r}", hint=f"did you mean {close[0]!r}?" if close else "`auditor rules` lists every rule id")
+        return _one(r, fmt)
+    rules = list(registry)
+    if fmt == "json":
+        return json.dumps([_as_dict(r) for r in rules], indent=2) + "\n"
+    if fmt == "markdown":
+        return markdown_table(rules)
+    width = max(len(r.id) for r in rules)
+    lines = [f"{r.id:<{width}}  {r.severity.value:<5}  {r.source.value:<4}  {r.summary}  [{', '.join(packs_of(r.id)) or '-'}]" for r in rules]
+    return "\n".join(lines) + f"\n\n{len(rules)} rules. `auditor rules ID` shows one rule's documentation.\n"
+
+
+def markdown_table(rules: list[Rule]) -> str:
+    lines = ["| rule | default | source | packs | summary |", "|---|---|---|---|---|"]
+    for r in rules:
+        lines.append(f"| `{r.id}` | {r.severity.value} | {r.source.value} | {', '.join(packs_of(r.id)) or '-'} | {r.summary} |")
+    return "\n".join(lines) + "\n"
+
+
+def _as_dict(r: Rule) -> dict:
+    return {
+        "id": r.id,
+        "severity": r.severity.value,
+        "source": r.source.value,
+        "summary": r.summary,
+        "hint": r.hint,
+        "packs": packs_of(r.id),
+        "options": [{"name": o.name, "type": o.type.__name__, "default": o.default, "help": o.help} for o in r.options],
+        "doc": r.doc,
+    }
+
+
+def _one(r: Rule, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(_as_dict(r), indent=2) + "\n"
+    out = [f"{r.id}  ({r.severity.value}, {r.source.value})", "", r.summary, ""]
+    if r.doc:
+        out += [r.doc, ""]
+    if r.options:
+        out.append("Options:")
+        for o in r.options:
+            out.append(f"  {o.name} ({o.type.__name__}, default {o.default!r}): {o.help}")
+        out.append("")
+    out.append(f"Packs: {', '.join(packs_of(r.id)) or 'none (enable it in your config)'}")
+    out.append(f"Hint: {r.hint}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,310 @@
+"""An OpenAPI document as a set of files joined by ``$ref``.
+
+``Spec`` keeps every file as parsed (internal refs stay refs) and follows references lazily:
+``spec.deref(value, at)`` returns the target and *where it lives* (file + pointer), so a rule's
+finding inside a shared component, or inside a third file reached through a ref chain, points
+at the place the node is written. External files are loaded on first use, and only when the
+ref policy allows: relative files inside the ref root (default: the root document's folder).
+Everything else (climbing out, ``file://``, ``http(s)://`` without ``--allow-remote-refs``)
+becomes a ``RefProblem`` that the engine reports as a finding.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import InputError
+from auditor.spec import pointer as jp
+from auditor.spec.parse import Locator, parse
+from auditor.spec.source import DEFAULT_MAX_BYTES, RawSource, read_source
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
+MAX_REF_HOPS = 64
+
+
+@dataclass(frozen=True)
+class At:
+    """Where a node lives: the file key (as shown to users) and a JSON pointer into that file."""
+
+    file: str
+    pointer: str
+
+    def child(self, *tokens: str | int) -> At:
+        return At(self.file, jp.join(self.pointer, *tokens))
+
+
+@dataclass
+class SpecFile:
+    name: str  # as shown in reports
+    data: Any
+    locator: Locator | None
+    format: str
+    base_dir: Path | None
+    duplicate_keys: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RefProblem:
+    at: At
+    ref: str
+    kind: str  # "not-allowed" | "unresolved" | "cycle" | "unreadable"
+    reason: str
+
+
+@dataclass
+class RefPolicy:
+    allow_remote: bool = False
+    ref_root: Path | None = None  # default: the root document's folder
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+class Spec:
+    """The loaded document set. Construct with ``Spec.load``."""
+
+    def __init__(self, root: SpecFile, policy: RefPolicy) -> None:
+        self.root = root
+        self.files: dict[str, SpecFile] = {root.name: root}
+        self.policy = policy
+        self.ref_problems: dict[tuple[At, str], RefProblem] = {}
+        self._ref_root = (policy.ref_root or root.base_dir).resolve() if (policy.ref_root or root.base_dir) else None
+        self.version = detect_version(root.data, root.name)
+
+    # --- construction ---------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, spec: str, policy: RefPolicy | None = None) -> Spec:
+        policy = policy or RefPolicy()
+        raw = read_source(spec, max_bytes=policy.max_bytes)
+        return cls(_parse_file(raw), policy)
+
+    @property
+    def data(self) -> Any:
+        return self.root.data
+
+    @property
+    def oas_version(self) -> str:
+        return self.version[1]
+
+    @property
+    def is_swagger2(self) -> bool:
+        return self.version[0] == "2.0"
+
+    # --- references -----------------------------------------------------------------------------
+
+    def deref(self, value: Any, at: At) -> tuple[Any, At]:
+        """Follow ``$ref`` chains from ``value`` (which lives at ``at``). Returns the target and its
+        location; on a broken, disallowed or cyclic ref returns ``({}, at)`` and records why."""
+        seen: set[At] = set()
+        hops = 0
+        while isinstance(value, dict) and isinstance(value.get("$ref"), str):
+            ref = value["$ref"]
+            target = self._resolve_ref(ref, at)
+            if target is None:
+                return {}, at
+            if target in seen or hops > MAX_REF_HOPS:
+                self._problem(at, ref, "cycle", "the reference chain loops back on itself")
+                return {}, at
+            seen.add(target)
+            hops += 1
+            try:
+                value = jp.get(self.files[target.file].data, target.pointer)
+            except KeyError:
+                self._problem(at, ref, "unresolved", f"nothing at {target.pointer or '/'} in {target.file}")
+                return {}, at
+            at = target
+        return value, at
+
+    def resolve(self, value: Any, at: At) -> Any:
+        return self.deref(value, at)[0]
+
+    def _resolve_ref(self, ref: str, at: At) -> At | None:
+        url, _, fragment = ref.partition("#")
+        fragment = urllib.parse.unquote(fragment)
+        if fragment and not fragment.startswith("/"):
+            self._problem(at, ref, "unresolved", "only JSON-pointer fragments (#/...) are supported")
+            return None
+        if not url:
+            return At(at.file, fragment)
+        key = self._load_external(url, at, ref)
+        return None if key is None else At(key, fragment)
+
+    def _load_external(self, url: str, at: At, ref: str) -> str | None:
+        scheme = urllib.parse.urlsplit(url).scheme.lower()
+        source_file = self.files[at.file]
+        if scheme in ("http", "https"):
+            if not self.policy.allow_remote:
+                self._problem(at, ref, "not-allowed", "remote references are not fetched unless --allow-remote-refs is given")
+                return None
+            key = url
+        elif scheme and len(scheme) > 1:
+            self._problem(at, ref, "not-allowed", f"{scheme}: references are never followed")
+            return None
+        else:
+            if source_file.base_dir is None:
+                if source_file.name.startswith(("http://", "https://")):
+                    key = urllib.parse.urljoin(source_file.name, url)
+                    if not self.policy.allow_remote:
+                        self._problem(at, ref, "not-allowed", "remote references are not fetched unless --allow-remote-refs is given")
+                        return None
+                else:
+                    self._problem(at, ref, "not-allowed", "a document read from standard input cannot reference files")
+                    return None
+            else:
+                target = (source_file.base_dir / urllib.parse.unquote(url)).resolve()
+                if self._ref_root is None or not _is_within(target, self._ref_root):
+                    self._problem(
+                        at, ref, "not-allowed",
+                        f"it points outside {self._ref_root} (widen with --ref-root DIR)",
+                    )
+                    return None
+                key = self._display_name(target)
+                if key not in self.files:
+                    try:
+                        raw = read_source(str(target), max_bytes=self.policy.max_bytes)
+                    except InputError as exc:
+                        self._problem(at, ref, "unreadable", exc.message)
+                        return None
+                    return self._add(raw, key, at, ref)
+                return key
+        if key not in self.files:
+            try:
+                raw = read_source(key, max_bytes=self.policy.max_bytes)
+            except InputError as exc:
+                self._problem(at, ref, "unreadable", exc.message)
+                return None
+            return self._add(raw, key, at, ref)
+        return key
+
+    def _add(self, raw: RawSource, key: str, at: At, ref: str) -> str | None:
+        try:
+            parsed = _parse_file(raw)
+        except InputError as exc:
+            self._problem(at, ref, "unreadable", exc.message)
+            return None
+        parsed.name = key
+        self.files[key] = parsed
+        return key
+
+    def _display_name(self, target: Path) -> str:
+        root_dir = self.root.base_dir
+        root_name = self.root.name
+        if root_dir is not None:
+            prefix = posixpath.dirname(root_name.replace("\\", "/"))
+            try:
+                rel = target.relative_to(root_dir.resolve()).as_posix()
+                return posixpath.normpath(posixpath.join(prefix, rel)) if prefix else rel
+            except ValueError:
+                pass
+        return str(target)
+
+    def _problem(self, at: At, ref: str, kind: str, reason: str) -> None:
+        self.ref_problems.setdefault((at, ref), RefProblem(at, ref, kind, reason))
+
+    # --- walking ----------------------------------------------------------------------------------
+
+    def locate(self, at: At) -> tuple[int, int] | None:
+        f = self.files.get(at.file)
+        if f is None or f.locator is None:
+            return None
+        return f.locator.locate(at.pointer)
+
+    def operations(self) -> Iterator[OperationRef]:
+        """Every operation: path item refs followed, ``x-`` keys skipped."""
+        paths = self.data.get("paths") if isinstance(self.data, dict) else None
+        if not isinstance(paths, dict):
+            return
+        base = At(self.root.name, "/paths")
+        for path, item in paths.items():
+            if not isinstance(path, str) or path.startswith("x-"):
+                continue
+            item, item_at = self.deref(item, base.child(path))
+            if not isinstance(item, dict):
+                continue
+            for method in HTTP_METHODS:
+                op = item.get(method)
+                if isinstance(op, dict):
+                    yield OperationRef(path, method, op, item_at.child(method), item, item_at)
+
+    def walk_refs(self) -> Iterator[tuple[At, str]]:
+        """Every ``$ref`` string in every file loaded so far, following external files as found."""
+        done: set[str] = set()
+        while True:
+            pending = [name for name in self.files if name not in done]
+            if not pending:
+                return
+            for name in pending:
+                done.add(name)
+                stack: list[tuple[Any, str]] = [(self.files[name].data, "")]
+                while stack:
+                    node, ptr = stack.pop()
+                    if isinstance(node, dict):
+                        ref = node.get("$ref")
+                        if isinstance(ref, str):
+                            yield At(name, ptr), ref
+                        for k, v in node.items():
+                            if isinstance(v, (dict, list)):
+                                stack.append((v, jp.join(ptr, k)))
+                    elif isinstance(node, list):
+                        for i, v in enumerate(node):
+                            if isinstance(v, (dict, list)):
+                                stack.append((v, f"{ptr}/{i}"))
+
+
+@dataclass(frozen=True)
+class OperationRef:
+    path: str
+    method: str  # lower case, as in the document
+    node: dict
+    at: At
+    path_item: dict
+    path_item_at: At
+
+
+def _parse_file(raw: RawSource) -> SpecFile:
+    parsed = parse(raw.data, raw.name)
+    return SpecFile(raw.name, parsed.data, parsed.locator, parsed.format, raw.base_dir, parsed.duplicate_keys)
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def detect_version(data: Any, name: str) -> tuple[str, str]:
+    """("2.0" | "3.0" | "3.1" | "3.2", full version string); InputError when it is not OpenAPI."""
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "null"
+        kind = {"list": "a list", "str": "a string", "int": "a number", "float": "a number", "bool": "a boolean"}.get(kind, kind)
+        raise InputError(
+            f"document root is {kind}, not a mapping",
+            where=name,
+            hint="an OpenAPI document is a mapping with an `openapi` (or `swagger`) key at the top",
+        )
+    if "swagger" in data:
+        version = str(data["swagger"])
+        if version != "2.0":
+            raise InputError(f"unsupported Swagger version {version!r}", where=name, hint="only Swagger 2.0 exists")
+        return "2.0", version
+    if "openapi" in data:
+        version = str(data["openapi"])
+        for family in ("3.0", "3.1", "3.2"):
+            if version.startswith(family + ".") or version == family:
+                return family, version
+        raise InputError(
+            f"unsupported OpenAPI version {version!r}",
+            where=name,
+            hint="supported: swagger 2.0, openapi 3.0.x, 3.1.x and 3.2.x (quote the version: openapi: \"3.0.3\")",
+        )
+    raise InputError(
+        "not an OpenAPI document: no `openapi` or `swagger` key at the top",
+        where=name,
+        hint="add `openapi: 3.1.0` (or `swagger: \"2.0\"`) at the top, or check you gave the right file",
+    )

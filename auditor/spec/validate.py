@@ -1,0 +1,124 @@
+"""Structural validation with openapi-spec-validator, every error, each mapped back to the file
+and pointer where the offending node is written (through external ``$ref``s)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.spec import pointer as jp
+from auditor.spec.document import At, Spec
+
+
+@dataclass(frozen=True)
+class SpecError:
+    at: At
+    message: str
+    kind: str  # "schema" | "semantic"
+
+
+def validate(spec: Spec) -> Iterator[SpecError]:
+    from openapi_spec_validator import (
+        OpenAPIV2SpecValidator,
+        OpenAPIV30SpecValidator,
+        OpenAPIV31SpecValidator,
+        OpenAPIV32SpecValidator,
+    )
+
+    family = spec.version[0]
+    cls = {
+        "2.0": OpenAPIV2SpecValidator,
+        "3.0": OpenAPIV30SpecValidator,
+        "3.1": OpenAPIV31SpecValidator,
+        "3.2": OpenAPIV32SpecValidator,
+    }[family]
+    bundle, origins = bundle_external(spec)
+    validator = cls(bundle, base_uri="")
+    seen: set[tuple[str, str]] = set()
+    try:
+        errors = validator.iter_errors()
+        for error in errors:
+            path = [str(p) for p in getattr(error, "absolute_path", ()) or ()]
+            at = _origin(jp.from_tokens(path), origins, spec.root.name)
+            message = _first_line(getattr(error, "message", None) or str(error))
+            key = (at.pointer, message)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield SpecError(at, message, "schema" if path or "is a required property" in message else "semantic")
+    except RecursionError:
+        yield SpecError(At(spec.root.name, ""), "validation stopped: schemas nest or recurse too deeply", "semantic")
+    except Exception as exc:  # the validator raising instead of reporting is a finding, not a crash
+        name = type(exc).__name__
+        yield SpecError(At(spec.root.name, ""), f"{name}: {_first_line(str(exc))}", "semantic")
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _origin(bundle_ptr: str, origins: list[tuple[str, At]], root: str) -> At:
+    """The file location of a bundle pointer: the longest inlined prefix wins."""
+    best: tuple[str, At] | None = None
+    for prefix, at in origins:
+        if (bundle_ptr == prefix or bundle_ptr.startswith(prefix + "/")) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, at)
+    if best is None:
+        return At(root, bundle_ptr)
+    prefix, at = best
+    return At(at.file, at.pointer + bundle_ptr[len(prefix):])
+
+
+def bundle_external(spec: Spec) -> tuple[Any, list[tuple[str, At]]]:
+    """The root document with every external ``$ref`` inlined (internal refs of the root stay
+    refs). Disallowed, broken or cyclic external refs become ``{}`` (reported separately).
+    Returns the bundle and the list of (bundle pointer, origin) for inlined subtrees."""
+    root = spec.root
+    if not _has_external_refs(root.data):
+        return root.data, []
+    origins: list[tuple[str, At]] = []
+    bundle = copy.deepcopy(root.data)
+
+    def inline(node: Any, ptr: str, file: str, active: tuple[At, ...]) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and (file != root.name or not ref.startswith("#")):
+                here = At(file, ptr)
+                target, target_at = spec.deref(node, here)
+                if target_at in active or target_at == here:
+                    return {}
+                origins.append((bundle_path[0], target_at))
+                return inline(copy.deepcopy(target), target_at.pointer, target_at.file, active + (target_at,))
+            return {k: _descend(inline, v, ptr, k, file, active) for k, v in node.items()}
+        if isinstance(node, list):
+            return [_descend(inline, v, ptr, i, file, active) for i, v in enumerate(node)]
+        return node
+
+    bundle_path = [""]
+
+    def _descend(fn, value, ptr, key, file, active):
+        saved = bundle_path[0]
+        bundle_path[0] = jp.join(saved, key)
+        try:
+            return fn(value, jp.join(ptr, key), file, active)
+        finally:
+            bundle_path[0] = saved
+
+    bundle = inline(bundle, "", root.name, ())
+    return bundle, origins
+
+
+def _has_external_refs(data: Any) -> bool:
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                return True
+            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, (dict, list)))
+    return False

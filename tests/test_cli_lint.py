@@ -1,0 +1,138 @@
+"""`auditor lint`, `--version`, `--help`, `python -m auditor`: in-process CLI tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import FIXTURES, ROOT
+
+MINIMAL = """openapi: 3.0.3
+info: {title: T, version: 1.0.0}
+paths: {}
+"""
+
+
+def test_version(cli):
+    r = cli(["--version"])
+    assert r.code == 0 and r.out.startswith("auditor ")
+
+
+def test_help_lists_commands(cli):
+    r = cli(["--help"])
+    assert r.code == 0
+    assert "lint" in r.out and "rules" in r.out
+
+
+def test_python_dash_m():
+    p = subprocess.run([sys.executable, "-m", "auditor", "--version"], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0 and "auditor" in p.stdout
+
+
+def test_clean_document_exits_zero(cli, write):
+    r = cli(["lint", str(write("a.yaml", MINIMAL)), "--pack", "minimal"])
+    assert r.code == 0, r.err
+    assert "No findings" in r.out
+
+
+def test_every_validation_error_is_reported(cli, write):
+    doc = """openapi: 3.0.3
+info: {title: T}
+paths:
+  /a:
+    get:
+      responses:
+        "200": {}
+  /b:
+    get:
+      parameters:
+        - {name: q, in: nowhere}
+      responses:
+        "200": {description: ok}
+"""
+    r = cli(["lint", str(write("bad.yaml", doc)), "-f", "json", "--pack", "minimal"])
+    assert r.code == 1
+    report = json.loads(r.out)
+    findings = [f for f in report["findings"] if f["rule"] == "contract/spec-valid"]
+    pointers = {f["location"]["pointer"] for f in findings}
+    assert "/info" in pointers
+    assert "/paths/~1a/get/responses/200" in pointers
+    assert "/paths/~1b/get/parameters/0" in pointers
+    by_ptr = {f["location"]["pointer"]: f for f in findings}
+    assert by_ptr["/paths/~1a/get/responses/200"]["location"]["line"] == 7
+    assert all(f["hint"] for f in findings)
+
+
+def test_json_report_contract(cli, write):
+    r = cli(["lint", str(write("a.yaml", MINIMAL.replace("version: 1.0.0", "version: 2"))), "-f", "json", "--pack", "minimal"])
+    report = json.loads(r.out)
+    assert report["schema_version"] == 1
+    assert report["tool"]["name"] == "auditor"
+    assert report["command"] == "lint"
+    assert report["documents"][0]["oas_version"] == "3.0.3"
+    assert report["documents"][0]["title"] == "T"
+    assert set(report["summary"]) >= {"error", "warn", "info"}
+    assert isinstance(report["findings"], list)
+
+
+def test_fail_on_levels(cli, write):
+    path = str(write("bad.yaml", "openapi: 3.0.3\ninfo: {title: T}\npaths: {}\n"))
+    assert cli(["lint", path, "--pack", "minimal"]).code == 1
+    assert cli(["lint", path, "--pack", "minimal", "--fail-on", "never"]).code == 0
+    assert cli(["lint", path, "--fail-on", "bogus"]).code == 2
+
+
+def test_output_file_is_written_atomically(cli, write, tmp_path):
+    spec = write("a.yaml", MINIMAL)
+    out = tmp_path / "report.json"
+    r = cli(["lint", str(spec), "-f", "json", "-o", str(out), "--pack", "minimal"])
+    assert r.code == 0 and r.out == ""
+    assert json.loads(out.read_text())["schema_version"] == 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
+
+
+def test_output_format_equals_file(cli, write, tmp_path):
+    spec = write("a.yaml", MINIMAL)
+    out = tmp_path / "r.json"
+    r = cli(["lint", str(spec), "-o", f"json={out}", "--pack", "minimal"])
+    assert r.code == 0 and "No findings" in r.out
+    assert json.loads(out.read_text())["command"] == "lint"
+
+
+def test_output_into_missing_folder_is_usage_error(cli, write, tmp_path):
+    r = cli(["lint", str(write("a.yaml", MINIMAL)), "-o", str(tmp_path / "nope" / "r.json")])
+    assert r.code == 2 and "does not exist" in r.err and "Traceback" not in r.err
+
+
+def test_stdin(cli):
+    r = cli(["lint", "-", "--pack", "minimal"], stdin=MINIMAL.encode())
+    assert r.code == 0, r.err
+
+
+def test_several_documents(cli, write):
+    a, b = write("a.yaml", MINIMAL), write("b.json", json.dumps({"swagger": "2.0", "info": {"title": "B", "version": "1"}, "paths": {}}))
+    r = cli(["lint", str(a), str(b), "-f", "json", "--pack", "minimal"])
+    report = json.loads(r.out)
+    assert [d["oas_version"] for d in report["documents"]] == ["3.0.3", "2.0"]
+
+
+def test_demo_spec_lints(cli):
+    r = cli(["lint", str(FIXTURES / "demo" / "openapi.yaml")])
+    assert r.code in (0, 1), r.err
+
+
+def test_unknown_rule_is_usage_error(cli, write):
+    r = cli(["lint", str(write("a.yaml", MINIMAL)), "--rule", "nope/nope"])
+    assert r.code == 2 and "unknown rule" in r.err
+
+
+def test_lint_does_not_import_fuzzing_stack(write):
+    spec = write("a.yaml", MINIMAL)
+    code = (
+        "import sys\nfrom auditor.cli import main\nrc = main(['lint', %r, '-f', 'json'])\n"
+        "bad = [m for m in ('schemathesis', 'hypothesis') if m in sys.modules]\n"
+        "print(bad)\nsys.exit(0 if not bad else 3)\n"
+    ) % str(spec)
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
