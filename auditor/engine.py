@@ -69,7 +69,23 @@ def _run_one(r: Rule, ctx: Context) -> Iterable[Violation]:
         yield Violation(f"rule {r.id} stopped: the document nests or recurses too deeply", None)
 
 
+def _operation_at(spec: Spec, at: At | None) -> Operation | None:
+    """The operation a root-document pointer lies in (/paths/{path}/{method}/...), if any."""
+    if at is None or at.file != spec.root.name or not at.pointer.startswith("/paths/"):
+        return None
+    from auditor.spec import pointer as jp
+    from auditor.spec.document import HTTP_METHODS
+
+    tokens = jp.split(at.pointer)
+    if len(tokens) >= 3 and tokens[2] in HTTP_METHODS:
+        return Operation(tokens[2].upper(), tokens[1])
+    return None
+
+
 def _to_finding(spec: Spec, config: Config, r: Rule, v: Violation, ops: list[Operation]) -> Finding | None:
+    if not ops:
+        inferred = _operation_at(spec, v.at)
+        ops = [inferred] if inferred else []
     first = ops[0] if ops else None
     severity: Severity | None
     if ops:

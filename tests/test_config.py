@@ -1,0 +1,145 @@
+"""Policy packs, project configuration, overrides and in-document suppression."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from auditor.config import POLICIES_DIR, load_config, pack_names
+from auditor.errors import InputError
+from auditor.rules import load_builtin_rules
+
+REGISTRY = load_builtin_rules()
+
+BAD_SPEC = """openapi: 3.0.3
+info: {title: T}
+paths:
+  /a:
+    get:
+      responses:
+        "200": {}
+"""
+
+
+def test_builtin_packs_exist_and_load():
+    assert {"minimal", "recommended", "strict"} <= set(pack_names())
+    for name in pack_names():
+        cfg = load_config(REGISTRY, pack=name)
+        assert cfg.enabled_rules(REGISTRY), name
+
+
+def test_packs_are_nested():
+    enabled = {n: {r.id for r in load_config(REGISTRY, pack=n).enabled_rules(REGISTRY)} for n in ("minimal", "recommended", "strict")}
+    assert enabled["minimal"] <= enabled["recommended"] <= enabled["strict"]
+
+
+def test_unknown_pack_is_input_error():
+    with pytest.raises(InputError, match="unknown policy pack"):
+        load_config(REGISTRY, pack="nope")
+
+
+def test_project_config_found_upward(tmp_path):
+    (tmp_path / "auditor.yaml").write_text("pack: minimal\nrules:\n  contract/spec-valid: warn\n")
+    sub = tmp_path / "a" / "b"
+    sub.mkdir(parents=True)
+    cfg = load_config(REGISTRY, cwd=sub)
+    assert cfg.pack == "minimal"
+    assert cfg.setting(REGISTRY.get("contract/spec-valid")).severity.value == "warn"
+
+
+def test_pyproject_tool_auditor(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.auditor]\npack = "minimal"\n[tool.auditor.rules]\n"contract/spec-valid" = "off"\n')
+    cfg = load_config(REGISTRY, cwd=tmp_path)
+    assert not cfg.setting(REGISTRY.get("contract/spec-valid")).enabled
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("rules:\n  contract/spec-vald: error\n", "did you mean 'contract/spec-valid'"),
+        ("rules:\n  contract/spec-valid: loud\n", "invalid severity"),
+        ("rules:\n  contract/spec-valid: {options: {nope: 1}}\n", "unknown option 'nope'"),
+        ("rulez: {}\n", "unknown key(s) rulez"),
+        ("public: 3\n", "`public` must be a list"),
+        ("overrides:\n  - paths: ['/a']\n", "an override needs `rules`"),
+    ],
+)
+def test_config_mistakes_name_file_rule_and_option(tmp_path, text, expected):
+    path = tmp_path / "auditor.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError) as info:
+        load_config(REGISTRY, config_file=str(path))
+    message = str(info.value) + " " + info.value.hint
+    assert expected in message
+    assert str(path) in str(info.value)
+
+
+def test_config_error_is_exit_2(cli, write):
+    spec = write("a.yaml", BAD_SPEC)
+    cfg = write("auditor.yaml", "rules:\n  nope/nope: error\n")
+    r = cli(["lint", str(spec), "--config", str(cfg)])
+    assert r.code == 2 and "unknown rule 'nope/nope'" in r.err and "Traceback" not in r.err
+
+
+def test_severity_override_and_off(cli, write):
+    spec = write("a.yaml", BAD_SPEC)
+    cfg = write("c.yaml", "pack: minimal\nrules:\n  contract/spec-valid: warn\n")
+    r = cli(["lint", str(spec), "--config", str(cfg), "-f", "json"])
+    report = json.loads(r.out)
+    assert r.code == 0 and report["summary"]["warn"] >= 1 and report["summary"]["error"] == 0
+    cfg.write_text("pack: minimal\nrules:\n  contract/spec-valid: off\n")
+    r = cli(["lint", str(spec), "--config", str(cfg), "-f", "json"])
+    assert json.loads(r.out)["summary"]["warn"] == 0
+
+
+def test_path_override(cli, write):
+    spec = write("a.yaml", BAD_SPEC)
+    cfg = write(
+        "c.yaml",
+        "pack: minimal\noverrides:\n  - paths: ['/a']\n    methods: [get]\n    rules: {contract/spec-valid: info}\n",
+    )
+    r = cli(["lint", str(spec), "--config", str(cfg), "-f", "json"])
+    findings = json.loads(r.out)["findings"]
+    by_ptr = {f["location"]["pointer"]: f["severity"] for f in findings}
+    assert by_ptr["/info"] == "error"  # not under /a
+
+
+def test_pack_file_extending_builtin(cli, write):
+    spec = write("a.yaml", BAD_SPEC)
+    pack = write("team-pack.yaml", "extends: minimal\nrules:\n  contract/spec-valid: info\n")
+    r = cli(["lint", str(spec), "--pack", str(pack), "-f", "json"])
+    assert r.code == 0
+    assert json.loads(r.out)["summary"]["info"] >= 1
+
+
+def test_pack_cycle_is_input_error(write):
+    a = write("a-pack.yaml", "extends: b-pack.yaml\n")
+    write("b-pack.yaml", "extends: a-pack.yaml\n")
+    with pytest.raises(InputError, match="extends itself"):
+        load_config(REGISTRY, pack=str(a))
+
+
+def test_policy_files_are_data():
+    for path in POLICIES_DIR.glob("*.yaml"):
+        assert path.read_text().strip()
+
+
+def test_x_auditor_ignore_suppresses_and_counts(cli, write):
+    doc = BAD_SPEC.replace("openapi: 3.0.3", "openapi: 3.0.3\nx-auditor-ignore:\n  - rule: contract/spec-valid\n    reason: legacy document")
+    r = cli(["lint", str(write("a.yaml", doc)), "--pack", "minimal", "-f", "json"])
+    report = json.loads(r.out)
+    assert r.code == 0
+    assert report["summary"]["error"] == 0 and report["summary"]["suppressed"] >= 1
+    assert report["suppressed"][0]["evidence"]["suppressed"] == "legacy document"
+    r = cli(["lint", str(write("a.yaml", doc)), "--pack", "minimal"])
+    assert "suppressed" in r.out
+
+
+def test_x_auditor_ignore_on_operation_is_scoped(cli, write):
+    doc = BAD_SPEC.replace('        "200": {}', '        "200": {}\n      x-auditor-ignore: [contract/spec-valid]')
+    r = cli(["lint", str(write("a.yaml", doc)), "--pack", "minimal", "-f", "json"])
+    report = json.loads(r.out)
+    pointers = {f["location"]["pointer"] for f in report["findings"]}
+    assert "/info" in pointers  # the root-level problem is not suppressed
+    assert report["summary"]["suppressed"] >= 1
