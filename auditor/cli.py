@@ -80,6 +80,47 @@ def rules(
     sys.stdout.write(text)
 
 
+@app.command()
+def fuzz(
+    spec: Annotated[str, typer.Argument(help="The OpenAPI document the service must follow: file path, '-' or http(s):// URL.")],
+    base_url: Annotated[str, typer.Option("--base-url", help="Root URL of the running service, e.g. http://127.0.0.1:8080.")],
+    max_examples: Annotated[int, typer.Option("--max-examples", "-n", help="Generated examples per operation and phase.")] = 25,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed: the same seed sends the same requests (with --workers 1). Default: random, printed in the summary.")] = None,
+    max_time: Annotated[Optional[float], typer.Option("--max-time", help="Time budget for the whole run, in seconds (the fuzzer may use all of it).")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Concurrent workers.")] = 1,
+    request_timeout: Annotated[float, typer.Option("--request-timeout", help="Seconds to wait for each response; a slower one is a reliability/timeout finding.")] = 10.0,
+    header: Annotated[Optional[list[str]], typer.Option("--header", "-H", help="'Name: value' sent with every request (repeatable); ${VAR} is read from the environment. Secrets are masked in every output.")] = None,
+    include: Annotated[Optional[list[str]], typer.Option("--include", help="Test only matching operations (repeatable): METHOD, /path-glob, 'METHOD /path-glob', tag:NAME, id:operationId.")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Skip matching operations (repeatable); same syntax as --include.")] = None,
+    phases: Annotated[Optional[str], typer.Option("--phases", help="Comma-separated phases: examples, coverage, fuzzing, stateful (default: all).")] = None,
+    rate_limit: Annotated[Optional[str], typer.Option("--rate-limit", help="Most requests sent per second/minute/hour, e.g. 100/s.")] = None,
+    tls_verify: Annotated[bool, typer.Option("--tls-verify/--no-tls-verify", help="Verify the service's TLS certificate.")] = True,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = "error",
+    config: ConfigOpt = None,
+    pack: PackOpt = None,
+) -> None:
+    """Fuzz the running service and report where it breaks its contract."""
+    from auditor.cli_common import check_fail_on, parse_outputs
+    from auditor.live.progress import Progress, summary
+    from auditor.live.run import FuzzOptions, fuzz as run_fuzz
+
+    check_fail_on(fail_on)
+    parse_outputs(format, output)  # bad --format/--output fail before the run, not after it
+    options = FuzzOptions(
+        base_url=base_url, max_examples=max_examples, seed=seed, max_time=max_time, workers=workers,
+        request_timeout=request_timeout, headers=header or [], include=include or [], exclude=exclude or [],
+        phases=[phases] if phases else None, rate_limit=rate_limit, tls_verify=tls_verify,
+        config_file=config, pack=pack,
+    )
+    with Progress() as progress:
+        report = run_fuzz(spec, options, progress)
+    code = emit(report, format, output, fail_on)
+    sys.stderr.write(summary(report))
+    raise typer.Exit(code)
+
+
 def _check_rules(ids: list[str] | None) -> list[str] | None:
     if not ids:
         return None

@@ -1,0 +1,190 @@
+"""Engine output -> ``Finding``s: rule ids in auditor's families, a location at the operation in
+the spec, evidence (request, response, curl, count, phase), secrets masked everywhere.
+
+Schemathesis failures are mapped by their stable code (``STnnn``); custom checks (code ST901)
+by check name through ``CHECK_RULES``, which other live checks extend with ``register_check``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor.config import Config
+from auditor.live.engine import EngineResult, Exchange, RawError, RawFailure
+from auditor.live.secrets import Masker
+from auditor.model import Finding, Location, Operation, Severity, Source
+from auditor.rules.registry import Registry, Rule
+from auditor.spec.document import Spec
+
+CODE_RULES: dict[str, str] = {
+    "ST101": "reliability/server-error",
+    "ST102": "reliability/server-error",
+    "ST103": "contract/status-code",
+    "ST104": "contract/content-type",
+    "ST105": "contract/content-type",
+    "ST106": "contract/content-type",
+    "ST107": "contract/response-headers",
+    "ST108": "contract/response-schema",
+    "ST109": "contract/response-schema",
+    "ST110": "contract/response-schema",
+    "ST111": "contract/response-schema",
+    "ST112": "reliability/response-time",
+    "ST201": "inputs/reject-invalid",
+    "ST202": "inputs/accept-valid",
+    "ST203": "inputs/required-header",
+    "ST204": "contract/unsupported-method",
+    "ST205": "contract/unsupported-method",
+    "ST301": "contract/use-after-free",
+    "ST302": "contract/resource-availability",
+    "ST401": "security/auth-enforced",
+    "ST402": "security/object-authorization",
+}
+ERROR_RULES = {"timeout": "reliability/timeout", "connection": "reliability/connection-error", "other": "contract/live-untestable"}
+CHECK_RULES: dict[str, str] = {}  # custom check name -> rule id
+FALLBACK_RULE = "contract/live-check"
+
+
+def register_check(check_name: str, rule_id: str) -> None:
+    """Map a custom live check (its name in the fuzzer) to the rule id its failures report."""
+    CHECK_RULES[check_name] = rule_id
+
+
+def rule_for(failure: RawFailure) -> str:
+    return CHECK_RULES.get(failure.check) or CODE_RULES.get(failure.code) or FALLBACK_RULE
+
+
+def to_findings(result: EngineResult, spec: Spec, config: Config, registry: Registry, masker: Masker) -> list[Finding]:
+    operations = _operation_index(spec)
+    findings: list[Finding] = []
+    for failure in result.failures:
+        rule = registry.get(rule_for(failure)) or registry.get(FALLBACK_RULE)
+        detail = failure.message.strip()
+        first = _first_paragraph(detail)
+        message = f"{failure.title}: {first}" if first and first.lower() != failure.title.lower() else failure.title
+        evidence: dict[str, Any] = {
+            "check": failure.check,
+            "code": failure.code,
+            "phase": failure.phase,
+            "count": failure.count,
+            "detail": detail or None,
+            **_exchange_evidence(failure.exchange, masker),
+            "curl": failure.curl or None,
+        }
+        if len(failure.steps) > 1:
+            evidence["steps"] = failure.steps
+        finding = _finding(rule, message, failure.operation, evidence, operations, spec, config, masker)  # type: ignore[arg-type]
+        if finding is not None:
+            findings.append(finding)
+    for error in result.errors:
+        findings_for_error = _error_finding(error, operations, spec, config, registry, masker)
+        if findings_for_error is not None:
+            findings.append(findings_for_error)
+    return _merge(findings)
+
+
+def _error_finding(error: RawError, operations, spec: Spec, config: Config, registry: Registry, masker: Masker) -> Finding | None:
+    rule = registry.get(ERROR_RULES[error.kind])
+    first = _first_paragraph(error.message.strip())
+    message = f"{error.title}: {first}" if first else error.title
+    evidence: dict[str, Any] = {"phase": error.phase, "count": error.count, "detail": error.message.strip() or None,
+                                **_exchange_evidence(error.exchange, masker)}
+    if error.exchange is not None:
+        evidence["curl"] = curl_for(error.exchange)
+    return _finding(rule, message, error.operation, evidence, operations, spec, config, masker)  # type: ignore[arg-type]
+
+
+def _finding(rule: Rule, message: str, label: str, evidence: dict, operations: dict, spec: Spec, config: Config, masker: Masker) -> Finding | None:
+    op_ref = operations.get(_split_label(label))
+    operation = Operation(op_ref.method.upper(), op_ref.path) if op_ref is not None else None
+    severity = _severity(config, rule, operation)
+    if severity is None:
+        return None
+    location = None
+    if op_ref is not None:
+        pos = spec.locate(op_ref.at)
+        location = Location(op_ref.at.file, op_ref.at.pointer, *(pos or (None, None)))
+    if operation is None and label:
+        evidence["operation"] = label
+    return Finding(
+        rule=rule.id,
+        severity=severity,
+        message=masker.text(message) or rule.summary,
+        hint=rule.hint,
+        source=Source.LIVE,
+        operation=operation,
+        location=location,
+        evidence={k: v for k, v in masker.deep(evidence).items() if v is not None},
+    )
+
+
+def _first_paragraph(text: str, limit: int = 200) -> str:
+    """The message's first paragraph on one line (the rest goes to evidence.detail)."""
+    lines = []
+    for line in text.splitlines():
+        if not line.strip():
+            if lines:
+                break
+            continue
+        lines.append(line.strip().lstrip("- ").strip())
+    out = " ".join(lines)
+    return out if len(out) <= limit else out[: limit - 1] + "…"
+
+
+def _severity(config: Config, rule: Rule, operation: Operation | None) -> Severity | None:
+    if rule.id not in config.settings:
+        return rule.severity
+    return config.severity_for(rule, operation.method if operation else None, operation.path if operation else None)
+
+
+def _merge(findings: list[Finding]) -> list[Finding]:
+    """Distinct engine failures that read the same (same fingerprint) become one finding whose
+    count is the sum; the first one's evidence is kept."""
+    merged: dict[str, Finding] = {}
+    for f in findings:
+        seen = merged.get(f.fingerprint)
+        if seen is None:
+            merged[f.fingerprint] = f
+            continue
+        evidence = dict(seen.evidence or {})
+        evidence["count"] = int(evidence.get("count", 1)) + int((f.evidence or {}).get("count", 1))
+        merged[f.fingerprint] = Finding(**{**seen.__dict__, "evidence": evidence})
+    return sorted(merged.values(), key=Finding.sort_key)
+
+
+def _operation_index(spec: Spec) -> dict:
+    return {(op.method.upper(), op.path): op for op in spec.operations()}
+
+
+def _split_label(label: str) -> tuple[str, str]:
+    method, _, path = label.partition(" ")
+    return method.upper(), path
+
+
+def _exchange_evidence(exchange: Exchange | None, masker: Masker) -> dict[str, Any]:
+    if exchange is None:
+        return {}
+    out: dict[str, Any] = {
+        "request": {"method": exchange.method, "url": exchange.url, "headers": masker.headers(exchange.headers), "body": exchange.body},
+    }
+    if exchange.status is not None:
+        out["response"] = {
+            "status": exchange.status,
+            "headers": masker.headers(exchange.response_headers),
+            "body": exchange.response_body,
+            "elapsed_ms": exchange.elapsed_ms,
+        }
+    return out
+
+
+def curl_for(exchange: Exchange) -> str:
+    """A curl line for a request that got no response (the engine gives none for those)."""
+    import shlex
+
+    parts = ["curl", "-X", exchange.method]
+    for name, value in exchange.headers.items():
+        if name.lower() not in ("content-length", "connection", "accept-encoding"):
+            parts += ["-H", f"{name}: {value}"]
+    if exchange.body:
+        parts += ["-d", exchange.body]
+    parts.append(exchange.url)
+    return " ".join(shlex.quote(p) for p in parts)
