@@ -1,5 +1,6 @@
-"""Structural validation with openapi-spec-validator, every error, each mapped back to the file
-and pointer where the offending node is written (through external ``$ref``s)."""
+"""Structural and semantic validation, every error, each mapped back to the file and pointer
+where the offending node is written (through external ``$ref``s). The checks are those of
+openapi-spec-validator; ``validate_fast`` runs them fast, ``validate_reference`` through it."""
 
 from __future__ import annotations
 
@@ -17,9 +18,32 @@ class SpecError:
     at: At
     message: str
     kind: str  # "schema" | "semantic"
+    raw: tuple[str, str] = ("", "")  # (pointer, message) as openapi-spec-validator reports it
 
 
 def validate(spec: Spec) -> Iterator[SpecError]:
+    """Every structural and semantic error. The fast path (``validate_fast``) is the default;
+    ``AUDITOR_REFERENCE_VALIDATOR=1`` runs openapi-spec-validator itself."""
+    from auditor.spec import validate_fast
+
+    if not validate_fast.enabled():
+        yield from validate_reference(spec)
+        return
+    bundle, origins = bundle_external(spec)
+    seen: set[tuple[str, str]] = set()
+    try:
+        for ptr, message, raw_ptr, raw_message in validate_fast.errors(bundle, spec.version[0]):
+            at = _origin(ptr, origins, spec.root.name)
+            message = _first_line(message)
+            if (at.pointer, message) in seen:
+                continue
+            seen.add((at.pointer, message))
+            yield SpecError(at, message, "schema" if raw_ptr or "is a required property" in raw_message else "semantic", (raw_ptr, raw_message))
+    except RecursionError:
+        yield SpecError(At(spec.root.name, ""), "validation stopped: schemas nest or recurse too deeply", "semantic")
+
+
+def validate_reference(spec: Spec) -> Iterator[SpecError]:
     from openapi_spec_validator import (
         OpenAPIV2SpecValidator,
         OpenAPIV30SpecValidator,
@@ -47,7 +71,7 @@ def validate(spec: Spec) -> Iterator[SpecError]:
             if key in seen:
                 continue
             seen.add(key)
-            yield SpecError(at, message, "schema" if path or "is a required property" in message else "semantic")
+            yield SpecError(at, message, "schema" if path or "is a required property" in message else "semantic", (at.pointer, message))
     except RecursionError:
         yield SpecError(At(spec.root.name, ""), "validation stopped: schemas nest or recurse too deeply", "semantic")
     except Exception as exc:  # the validator raising instead of reporting is a finding, not a crash

@@ -1,0 +1,333 @@
+"""The fast YAML path: rapidyaml parses into a tree (C++, ~30x faster than PyYAML's composer),
+then one iterative walk builds the same plain data PyYAML's path would.
+
+It handles plain data only: the moment it meets anything whose meaning the safe PyYAML path
+decides (a tag, an anchor or alias, a merge key, several documents, a scalar root) or anything
+it cannot parse, it raises ``Unsupported`` and ``parse`` falls back to the PyYAML path, which
+also gives the good error message with line:column. Plain scalars are resolved with PyYAML's
+own implicit-resolver table, then with the same YAML 1.2 adjustments (dates and yes/no stay
+strings, ``012`` is twelve), memoised per spelling. ``AUDITOR_REFERENCE_PARSER=1`` turns this
+path off (the equivalence test compares the two).
+
+Positions: ryml's key/value views point into our buffer, so a node's byte offset is the view's
+address minus the buffer's; the locator converts it to line:column only for reported nodes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import os
+from typing import Any
+
+from auditor.spec import pointer as jp
+from auditor.spec.parse import MAX_DEPTH, Locator, _depth_error as depth_error
+
+# ryml node type bits (ryml.KEY, ryml.VAL, ...), fixed by its C++ NodeType_e
+_KEY, _VAL, _MAP, _SEQ, _DOC, _STREAM = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
+_REFS_TAGS_ANCHORS = 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800  # KEYREF VALREF KEYANCH VALANCH KEYTAG VALTAG
+_KEYQUO, _VALQUO = 0x0AA00000, 0x15400000  # any quoted/literal/folded style
+_FLOW = 0x10000 | 0x20000  # FLOW_SL | FLOW_ML
+_NONE = (1 << 64) - 1
+
+
+class Unsupported(Exception):
+    """The document needs the PyYAML path (tags, anchors, merge keys, parse errors, ...)."""
+
+
+def enabled() -> bool:
+    return os.environ.get("AUDITOR_REFERENCE_PARSER", "") in ("", "0")
+
+
+def parse_tree(data: bytes):
+    """(tree, buffer, root id) or ``Unsupported``. ryml reports parse errors on stderr from C++,
+    so fd 2 is silenced while it runs; the PyYAML fallback gives the message."""
+    import ryml
+
+    buf = bytearray(data)
+    saved = os.dup(2)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            tree = ryml.parse_in_place(buf)
+        finally:
+            os.dup2(saved, 2)
+            os.close(devnull)
+    except Exception:
+        raise Unsupported() from None
+    finally:
+        os.close(saved)
+    root = tree.root_id()
+    typ = tree.type(root)
+    if typ & _STREAM == _STREAM:
+        docs = list(_children(tree, root))
+        if len(docs) != 1:
+            raise Unsupported()
+        root = docs[0]
+        typ = tree.type(root)
+    if not typ & (_MAP | _SEQ) or typ & _REFS_TAGS_ANCHORS:
+        raise Unsupported()
+    return tree, buf, root
+
+
+def _children(tree, node):
+    child = tree.first_child(node)
+    while child != _NONE:
+        yield child
+        child = tree.next_sibling(child)
+
+
+class Scalars:
+    """Plain scalar text -> value, exactly as the PyYAML path resolves it (memoised)."""
+
+    def __init__(self) -> None:
+        import yaml
+
+        self.yaml = yaml
+        self.resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers
+        self.values: dict[str, Any] = {}
+        self.keys: dict[str, str] = {}
+        self._builder = None
+
+    def value(self, text: str) -> Any:
+        try:
+            return self.values[text]
+        except KeyError:
+            pass
+        tag = "tag:yaml.org,2002:str"
+        for t, regexp in self.resolvers.get(text[:1] if text else "", ()):
+            if regexp.match(text):
+                tag = t
+                break
+        if tag == "tag:yaml.org,2002:merge":
+            raise Unsupported()
+        if self._builder is None:
+            from auditor.spec.parse import _YamlBuilder
+
+            self._builder = _YamlBuilder("")
+        value = self._builder._scalar(self.yaml.ScalarNode(tag, text, style=None))
+        self.values[text] = value
+        return value
+
+    def key(self, text: str) -> str:
+        try:
+            return self.keys[text]
+        except KeyError:
+            pass
+        value = self.value(text)
+        if isinstance(value, bool):
+            key = "true" if value else "false"
+        elif value is None:
+            key = "null"
+        elif isinstance(value, str):
+            key = value
+        else:
+            key = text  # numbers keep their spelling: `200:` -> "200"
+        self.keys[text] = key
+        return key
+
+
+def build(tree, root: int, name: str) -> tuple[Any, list[str], Scalars]:
+    """Plain data, the pointers of repeated keys (in document order, as the PyYAML path lists
+    them), and the scalar resolver (the locator reuses it)."""
+    from functools import partial
+
+    from ryml import _ryml
+
+    scalars = Scalars()
+    values, keys = scalars.values, scalars.keys
+    plain_value, plain_key = scalars.value, scalars.key
+    # the C entry points bound to the tree (skips SWIG's Python-level wrapper per call)
+    ttype, tkey, tval = partial(_ryml.Tree_type, tree), partial(_ryml.Tree_key, tree), partial(_ryml.Tree_val, tree)
+    first, nxt = partial(_ryml.Tree_first_child, tree), partial(_ryml.Tree_next_sibling, tree)
+    duplicates: list[tuple[int, str]] = []  # (address of the key, pointer)
+    top: Any = {} if ttype(root) & _MAP else []
+    # frames: (ryml container id, python container, depth, parent frame, key in parent); the
+    # pointer is only spelled out for a repeated key
+    stack: list[tuple] = [(root, top, 0, None, None)]
+    while stack:
+        frame = stack.pop()
+        node, out, depth = frame[0], frame[1], frame[2]
+        if depth > MAX_DEPTH:
+            raise depth_error(name)
+        child = first(node)
+        if type(out) is dict:
+            while child != _NONE:
+                typ = ttype(child)
+                if typ & _REFS_TAGS_ANCHORS:
+                    raise Unsupported()
+                kv = tkey(child)
+                k = str(kv, "utf-8") if kv is not None else ""
+                if not typ & _KEYQUO:
+                    k = keys[k] if k in keys else plain_key(k)
+                    if k == "<<":
+                        raise Unsupported()
+                if k in out:
+                    duplicates.append((_address(kv) if kv is not None else 0, _pointer(frame, k)))
+                if typ & _MAP:
+                    value: Any = {}
+                    stack.append((child, value, depth + 1, frame, k))
+                elif typ & _SEQ:
+                    value = []
+                    stack.append((child, value, depth + 1, frame, k))
+                else:
+                    vv = tval(child)
+                    text = str(vv, "utf-8") if vv is not None else ""
+                    value = text if typ & _VALQUO else (values[text] if text in values else plain_value(text))
+                out[k] = value
+                child = nxt(child)
+        else:
+            index = 0
+            while child != _NONE:
+                typ = ttype(child)
+                if typ & _REFS_TAGS_ANCHORS:
+                    raise Unsupported()
+                if typ & _MAP:
+                    value = {}
+                    stack.append((child, value, depth + 1, frame, index))
+                elif typ & _SEQ:
+                    value = []
+                    stack.append((child, value, depth + 1, frame, index))
+                else:
+                    vv = tval(child)
+                    text = str(vv, "utf-8") if vv is not None else ""
+                    value = text if typ & _VALQUO else (values[text] if text in values else plain_value(text))
+                out.append(value)
+                index += 1
+                child = nxt(child)
+    return top, [ptr for _, ptr in sorted(duplicates)], scalars
+
+
+def _pointer(frame: tuple, key: str) -> str:
+    tokens: list[Any] = [key]
+    while frame[3] is not None:
+        tokens.append(frame[4])
+        frame = frame[3]
+    return jp.from_tokens(reversed(tokens))
+
+
+# --- positions ---------------------------------------------------------------------------------
+
+
+class _PyBuffer(ctypes.Structure):
+    _fields_ = [
+        ("buf", ctypes.c_void_p),
+        ("obj", ctypes.py_object),
+        ("len", ctypes.c_ssize_t),
+        ("itemsize", ctypes.c_ssize_t),
+        ("readonly", ctypes.c_int),
+        ("ndim", ctypes.c_int),
+        ("format", ctypes.c_char_p),
+        ("shape", ctypes.c_void_p),
+        ("strides", ctypes.c_void_p),
+        ("suboffsets", ctypes.c_void_p),
+        ("internal", ctypes.c_void_p),
+    ]
+
+
+_get_buffer = ctypes.pythonapi.PyObject_GetBuffer
+_get_buffer.argtypes = [ctypes.py_object, ctypes.POINTER(_PyBuffer), ctypes.c_int]
+_release_buffer = ctypes.pythonapi.PyBuffer_Release
+_release_buffer.argtypes = [ctypes.POINTER(_PyBuffer)]
+
+
+def _address(obj) -> int:
+    view = _PyBuffer()
+    _get_buffer(obj, ctypes.byref(view), 0)
+    try:
+        return view.buf or 0
+    finally:
+        _release_buffer(ctypes.byref(view))
+
+
+class RymlLocator(Locator):
+    """Pointer -> line:column through the ryml tree, matching what the PyYAML locator reports:
+    a mapping member at its key, a sequence item at its value (a quoted scalar at its quote, a
+    flow collection at its bracket)."""
+
+    def __init__(self, tree, buf: bytearray, source: bytes, root: int, scalars: Scalars) -> None:
+        self.tree = tree
+        self.buf = buf  # parsed in place: filtered scalars overwrite it, so positions read `source`
+        self.source = source
+        self.root = root
+        self.scalars = scalars
+        self._base = _address(buf)
+        self._members: dict[int, dict[str, int]] = {}
+        self._lines: list[int] | None = None
+
+    def _locate(self, tokens: list[str]) -> tuple[int, int] | None:
+        tree = self.tree
+        node = self.root
+        offset = self._start(node)
+        for token in tokens:
+            typ = tree.type(node)
+            if typ & _MAP:
+                node = self._index(node).get(token, -1)
+                if node < 0:
+                    return None
+                offset = self._view(tree.key(node), tree.type(node) & _KEYQUO)
+            elif typ & _SEQ:
+                if not token.isdigit() or int(token) >= tree.num_children(node):
+                    return None
+                node = tree.child(node, int(token))
+                offset = self._start(node)
+            else:
+                return None
+        return None if offset is None else self._line_col(offset)
+
+    def _index(self, node: int) -> dict[str, int]:
+        members = self._members.get(node)
+        if members is None:
+            members = {}
+            tree = self.tree
+            for child in _children(tree, node):
+                kv = tree.key(child)
+                k = str(kv, "utf-8") if kv is not None else ""
+                if not tree.type(child) & _KEYQUO:
+                    k = self.scalars.key(k)
+                members[k] = child  # a repeated key: the data holds the last one
+            self._members[node] = members
+        return members
+
+    def _view(self, view, quoted: int) -> int | None:
+        if view is None:
+            return None
+        offset = _address(view) - self._base
+        if not 0 <= offset <= len(self.buf):
+            return None  # a filtered scalar that ryml moved into its arena
+        return offset - 1 if quoted and offset > 0 and self.source[offset - 1] in b"'\"" else offset
+
+    def _start(self, node: int) -> int | None:
+        """Where a node that has no key begins (a sequence item, the root)."""
+        tree = self.tree
+        typ = tree.type(node)
+        if not typ & (_MAP | _SEQ):
+            return self._view(tree.val(node), typ & _VALQUO)
+        first = tree.first_child(node)
+        inner = None if first == _NONE else (
+            self._view(tree.key(first), tree.type(first) & _KEYQUO) if typ & _MAP else self._start(first)
+        )
+        if inner is None:
+            return None
+        if typ & _FLOW or typ & _SEQ:
+            back = inner - 1
+            while back >= 0 and self.source[back] in b" \t\r\n":
+                back -= 1
+            if back >= 0 and self.source[back] in (b"{[" if typ & _FLOW else b"-"):
+                return back
+        return inner
+
+    def _line_col(self, offset: int) -> tuple[int, int]:
+        if self._lines is None:
+            buf, lines, at = self.source, [], -1
+            while True:
+                at = buf.find(b"\n", at + 1)
+                if at < 0:
+                    break
+                lines.append(at + 1)
+            self._lines = lines
+        line = bisect.bisect_right(self._lines, offset)
+        start = self._lines[line - 1] if line else 0
+        column = len(self.source[start:offset].decode("utf-8", "replace"))
+        return line + 1, column + 1

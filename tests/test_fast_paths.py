@@ -1,0 +1,241 @@
+"""The fast paths find exactly what the reference paths find.
+
+Parsing: rapidyaml (``yaml_fast``) vs PyYAML (``AUDITOR_REFERENCE_PARSER=1``): the same data,
+the same repeated keys, the same line:column for every node a report could point at.
+Validation: jsonschema-rs + our semantic walk (``validate_fast``) vs openapi-spec-validator
+(``AUDITOR_REFERENCE_VALIDATOR=1``): the same set of errors; the fast path points each one at
+its node, where openapi-spec-validator points semantic errors at the document root or at a
+pointer relative to the schema it checked (so a fast pointer must equal or end with it).
+Whole reports: every rule other than contract/spec-valid gives the same findings either way.
+
+Run ``python tests/test_fast_paths.py`` to compare every entry document of the corpus.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from conftest import CORPUS  # noqa: E402
+
+# a spread of real documents: YAML and JSON, 2.0 / 3.0 / 3.1, valid and invalid, big and small
+SAMPLE = [
+    "kubernetes-client__python/scripts/swagger.json",
+    "APIs-guru__unofficial_openapi_specs/atlassian.com/jira/7.6.1/swagger.yaml",
+    "APIs-guru__unofficial_openapi_specs/bufferapp.com/1/swagger.yaml",
+    "APIs-guru__unofficial_openapi_specs/healthcare.gov/1.0.0/swagger.yaml",
+]
+REFERENCE_CRASHES = ("KeyError:", "TypeError:", "AttributeError:", "ValueError:", "Unresolvable", "validation stopped")
+
+
+def _reference(monkeypatch_env: dict[str, str]):
+    class Env:
+        def __enter__(self):
+            self.saved = {k: os.environ.get(k) for k in monkeypatch_env}
+            os.environ.update(monkeypatch_env)
+
+        def __exit__(self, *exc):
+            for k, v in self.saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    return Env()
+
+
+def _pointers(data: Any, limit: int, seed: int) -> list[str]:
+    """Every pointer down to depth 3, plus a random sample of deeper ones."""
+    from auditor.spec import pointer as jp
+
+    shallow, deep = [], []
+    stack: list[tuple[Any, str, int]] = [(data, "", 0)]
+    while stack:
+        node, ptr, depth = stack.pop()
+        (shallow if depth <= 3 else deep).append(ptr)
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for k, v in items:
+            stack.append((v, jp.join(ptr, k), depth + 1))
+    rng = random.Random(seed)
+    return shallow + rng.sample(deep, min(limit, len(deep)))
+
+
+def compare_parse(path: Path) -> list[str]:
+    from auditor.errors import InputError
+    from auditor.spec.parse import parse
+
+    raw = path.read_bytes()
+    problems: list[str] = []
+    outcome: dict[str, Any] = {}
+    for mode, env in (("fast", {"AUDITOR_REFERENCE_PARSER": "0"}), ("reference", {"AUDITOR_REFERENCE_PARSER": "1"})):
+        with _reference(env):
+            try:
+                outcome[mode] = parse(raw, str(path))
+            except InputError as exc:
+                outcome[mode] = exc.message
+    fast, ref = outcome["fast"], outcome["reference"]
+    if isinstance(fast, str) or isinstance(ref, str):
+        if fast != ref:
+            problems.append(f"parse outcome differs: fast={str(fast)[:200]!r} reference={str(ref)[:200]!r}")
+        return problems
+    if fast.data != ref.data:
+        problems.append("parsed data differs")
+        return problems
+    if fast.duplicate_keys != ref.duplicate_keys:
+        problems.append(f"duplicate keys differ: {fast.duplicate_keys[:5]} vs {ref.duplicate_keys[:5]}")
+    for ptr in fast.duplicate_keys + _pointers(fast.data, 3000, seed=len(raw)):
+        a, b = fast.locator.locate(ptr), ref.locator.locate(ptr)
+        if a != b:
+            problems.append(f"position of {ptr!r}: fast {a} reference {b}")
+            if len(problems) > 5:
+                break
+    return problems
+
+
+def compare_validation(path: Path) -> list[str]:
+    from auditor.errors import InputError
+    from auditor.spec.document import Spec
+    from auditor.spec.validate import validate
+
+    try:
+        spec = Spec.load(str(path))
+    except InputError:
+        return []
+    with _reference({"AUDITOR_REFERENCE_VALIDATOR": "0"}):
+        fast = list(validate(spec))
+    with _reference({"AUDITOR_REFERENCE_VALIDATOR": "1"}):
+        ref = list(validate(spec))
+    problems = []
+    crashed = any(e.raw[1].startswith(REFERENCE_CRASHES) for e in ref)
+    fast_msgs = {e.raw[1] for e in fast}
+    ref_msgs = {e.raw[1] for e in ref if not e.raw[1].startswith(REFERENCE_CRASHES)}
+    if ref_msgs - fast_msgs:
+        problems.append(f"only openapi-spec-validator reports: {sorted(ref_msgs - fast_msgs)[:5]}")
+    if not crashed and fast_msgs - ref_msgs:  # after a crash the reference stops early
+        problems.append(f"only the fast path reports: {sorted(fast_msgs - ref_msgs)[:5]}")
+    for e in ref:
+        if e.kind == "schema" and e.raw not in {f.raw for f in fast}:
+            problems.append(f"schema error not matched exactly: {e.raw}")
+    fast_by_msg: dict[str, list[str]] = {}
+    for e in fast:
+        fast_by_msg.setdefault(e.raw[1], []).append(e.at.pointer)
+    for e in ref:
+        if e.kind == "semantic" and e.raw[1] in fast_by_msg:
+            if not any(p.endswith(e.at.pointer) for p in fast_by_msg[e.raw[1]]):
+                problems.append(f"{e.raw[1]!r}: fast at {fast_by_msg[e.raw[1]][:3]}, reference at {e.at.pointer!r}")
+    return problems
+
+
+def compare_reports(path: Path) -> list[str]:
+    from auditor import api
+    from auditor.errors import InputError
+
+    reports = {}
+    for mode, flag in (("fast", "0"), ("reference", "1")):
+        with _reference({"AUDITOR_REFERENCE_PARSER": flag, "AUDITOR_REFERENCE_VALIDATOR": flag}):
+            try:
+                report = api.lint([str(path)])
+            except InputError as exc:
+                reports[mode] = exc.message
+                continue
+            reports[mode] = sorted(
+                (f.rule, f.message, f.location.pointer if f.location else None, f.location.line if f.location else None,
+                 f.location.column if f.location else None, f.severity.value)
+                for f in report.findings + report.suppressed
+                if f.rule != "contract/spec-valid"
+            )
+    if reports["fast"] != reports["reference"]:
+        fast, ref = reports["fast"], reports["reference"]
+        if isinstance(fast, str) or isinstance(ref, str):
+            return [f"outcome differs: {fast!r:.200} vs {ref!r:.200}"]
+        return [f"findings differ: only fast {sorted(set(fast) - set(ref))[:3]}, only reference {sorted(set(ref) - set(fast))[:3]}"]
+    return []
+
+
+def _sample() -> list[str]:
+    return [p for p in SAMPLE if (CORPUS / p).is_file()]
+
+
+@pytest.mark.parametrize("rel", _sample())
+def test_fast_parser_matches_pyyaml(rel):
+    assert compare_parse(CORPUS / rel) == []
+
+
+@pytest.mark.parametrize("rel", _sample())
+def test_fast_validator_matches_openapi_spec_validator(rel):
+    assert compare_validation(CORPUS / rel) == []
+
+
+@pytest.mark.parametrize("rel", _sample())
+def test_reports_match_with_and_without_fast_paths(rel):
+    assert compare_reports(CORPUS / rel) == []
+
+
+YAML_CASES = {
+    "scalars": b"a: 2020-01-01\nb: yes\nc: True\nd: 012\ne: '1.0'\nf: 1.5\ng: ~\nh:\ni: 1e5\nj: 0x1F\nk: .inf\nl: 1_000\nm: '~'\n",
+    "keys": b"200: a\ntrue: b\n~: c\n'x': d\n\"y\\tz\": e\n1.5: f\n",
+    "quoted": b"a: \"multi\n  line\"\nb: 'it''s'\nc: |\n  block\n  text\nd: >\n  folded\n  text\n",
+    "flow": b"a: {b: [1, 'two', {c: d}], e: []}\nf: [ {g: h} ]\n",
+    "duplicates": b"a: 1\na: 2\nb: {c: 1, c: 2}\nd: [{e: 1, e: 2}]\n",
+    "comments": b"# head\n\n---\na: 1 # tail\nlist:\n  - x\n  - - y\n  - z: 1\n",
+    "unicode": "a: \"h\u00e9llo\"\n\u00fc: \u00e9\nb: [\"\u00e9\", x]\n".encode(),
+    "bom": b"\xef\xbb\xbfa: 1\n",
+    "anchors": b"a: &x {b: 1}\nc: *x\nd:\n  <<: *x\n  e: 2\n",
+    "tags": b"a: !!str 12\nb: !!int '7'\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(YAML_CASES))
+def test_fast_parser_matches_pyyaml_on_edge_cases(tmp_path, name):
+    path = tmp_path / f"{name}.yaml"
+    path.write_bytes(YAML_CASES[name])
+    assert compare_parse(path) == []
+
+
+def test_fast_path_is_taken_for_plain_yaml():
+    from auditor.spec.parse import parse
+    from auditor.spec.yaml_fast import RymlLocator
+
+    assert isinstance(parse(b"openapi: 3.0.0\npaths: {}\n", "a.yaml").locator, RymlLocator)
+
+
+def test_oneof_failure_names_the_closest_alternative(tmp_path):
+    from auditor.spec.document import Spec
+    from auditor.spec.validate import validate
+
+    path = tmp_path / "a.yaml"
+    path.write_bytes(
+        b"openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths:\n  /a/{id}:\n    get:\n"
+        b"      parameters:\n        - {name: id, in: path, schema: {type: string}}\n"
+        b"      responses: {'200': {description: ok}}\n"
+    )
+    errors = [e for e in validate(Spec.load(str(path))) if e.kind == "schema"]
+    assert len(errors) == 1
+    assert errors[0].at.pointer == "/paths/~1a~1{id}/get/parameters/0"
+    assert errors[0].message.startswith('"required" is a required property')
+    assert "oneOf" in errors[0].message
+
+
+def _all_entries() -> list[str]:
+    with (CORPUS / "MANIFEST.tsv").open(encoding="utf-8") as fh:
+        return [row["path"] for row in csv.DictReader(fh, delimiter="\t") if row["entry"] == "yes"]
+
+
+if __name__ == "__main__":  # compare every corpus entry document
+    bad = 0
+    for rel in sys.argv[1:] or _all_entries():
+        path = CORPUS / rel
+        problems = compare_parse(path) + compare_validation(path) + compare_reports(path)
+        if problems:
+            bad += 1
+            print(rel)
+            for p in problems:
+                print("   ", p[:400])
+    print(f"{bad} documents differ")
