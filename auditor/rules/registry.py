@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -149,6 +150,6 @@ def live_rule(rule_id: str, *, severity: str, summary: str, hint: str, doc: str,
             options=tuple(options),
             source=Source.LIVE,
             doc=inspect.cleandoc(doc),
-            module=inspect.stack()[1].frame.f_globals.get("__name__", ""),
+            module=sys._getframe(1).f_globals.get("__name__", ""),  # inspect.stack() reads every source file: 0.1 s a call
         )
     )
