@@ -11,7 +11,20 @@ from typing import Annotated, Optional
 import typer
 
 from auditor import __version__
-from auditor.cli_common import ConfigOpt, FailOnOpt, FormatOpt, OutputOpt, PackOpt, emit
+from auditor.cli_common import (
+    AllowRemoteRefsOpt,
+    BaselineOpt,
+    ConfigOpt,
+    FailOnOpt,
+    FormatOpt,
+    MaxSizeOpt,
+    OutputOpt,
+    PackOpt,
+    RefRootOpt,
+    RuleOpt,
+    SpecsArg,
+    emit,
+)
 from auditor.errors import AuditorError
 
 app = typer.Typer(
@@ -42,21 +55,64 @@ def _root(
 
 @app.command()
 def lint(
-    specs: Annotated[list[str], typer.Argument(help="OpenAPI documents: file paths, '-' for stdin, or http(s):// URLs.")],
+    specs: SpecsArg,
     format: FormatOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = "error",
     config: ConfigOpt = None,
     pack: PackOpt = None,
-    allow_remote_refs: Annotated[bool, typer.Option("--allow-remote-refs", help="Follow http(s) $refs.")] = False,
-    ref_root: Annotated[Optional[str], typer.Option("--ref-root", help="Folder that file $refs may point into (default: the document's folder).")] = None,
-    max_size: Annotated[int, typer.Option("--max-size", help="Largest document accepted, in MiB.")] = 64,
-    rule: Annotated[Optional[list[str]], typer.Option("--rule", help="Run only this rule (repeatable).")] = None,
+    baseline: BaselineOpt = None,
+    allow_remote_refs: AllowRemoteRefsOpt = False,
+    ref_root: RefRootOpt = None,
+    max_size: MaxSizeOpt = 64,
+    rule: RuleOpt = None,
 ) -> None:
     """Validate documents and apply the policy pack."""
     from auditor import api
+    from auditor.baseline import apply_file
 
-    options = api.LintOptions(
+    options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule)
+    report = apply_file(api.lint(specs, options), baseline, options.only_rules)
+    raise typer.Exit(emit(report, format, output, fail_on))
+
+
+@app.command("baseline")
+def baseline_command(
+    specs: SpecsArg,
+    output: Annotated[str, typer.Option("--output", "-o", help="Baseline file to write ('-' for stdout).")] = "auditor-baseline.json",
+    config: ConfigOpt = None,
+    pack: PackOpt = None,
+    allow_remote_refs: AllowRemoteRefsOpt = False,
+    ref_root: RefRootOpt = None,
+    max_size: MaxSizeOpt = 64,
+    rule: RuleOpt = None,
+) -> None:
+    """Record the current findings in a baseline file; `lint --baseline FILE` then hides them."""
+    import os
+    from pathlib import Path
+
+    from auditor import api
+    from auditor.baseline import build
+    from auditor.cli_common import write_atomic
+    from auditor.errors import UsageError
+
+    report = api.lint(specs, _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule))
+    text = build(report, base_dir=os.getcwd())
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        if not Path(output).resolve().parent.is_dir():
+            raise UsageError(f"cannot write {output}: its folder does not exist", hint="create the folder first")
+        write_atomic(Path(output), text)
+        n = len(report.findings)
+        sys.stderr.write(f"auditor: recorded {n} finding{'s' if n != 1 else ''} in {output}\n")
+    raise typer.Exit(0)
+
+
+def _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule):
+    from auditor import api
+
+    return api.LintOptions(
         config_file=config,
         pack=pack,
         allow_remote_refs=allow_remote_refs,
@@ -64,8 +120,6 @@ def lint(
         max_bytes=max_size * 1024 * 1024,
         only_rules=_check_rules(rule),
     )
-    report = api.lint(specs, options)
-    raise typer.Exit(emit(report, format, output, fail_on))
 
 
 @app.command()

@@ -32,7 +32,15 @@ FailOnOpt = Annotated[
 ]
 ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="Project config file (default: auditor.yaml found upward).")]
 PackOpt = Annotated[Optional[str], typer.Option("--pack", help="Policy pack: minimal, recommended, strict, or a pack file.")]
-BaselineOpt = Annotated[Optional[str], typer.Option("--baseline", help="Hide findings recorded in this baseline file.")]
+BaselineOpt = Annotated[
+    Optional[str],
+    typer.Option("--baseline", help="Hide the findings recorded in this baseline file (made by `auditor baseline`); entries that match nothing are reported as stale."),
+]
+SpecsArg = Annotated[list[str], typer.Argument(help="OpenAPI documents: file paths, '-' for stdin, or http(s):// URLs.")]
+AllowRemoteRefsOpt = Annotated[bool, typer.Option("--allow-remote-refs", help="Follow http(s) $refs.")]
+RefRootOpt = Annotated[Optional[str], typer.Option("--ref-root", help="Folder that file $refs may point into (default: the document's folder).")]
+MaxSizeOpt = Annotated[int, typer.Option("--max-size", help="Largest document accepted, in MiB.")]
+RuleOpt = Annotated[Optional[list[str]], typer.Option("--rule", help="Run only this rule (repeatable).")]
 
 FAIL_ON = ("error", "warn", "info", "never")
 
@@ -83,11 +91,12 @@ def emit(report: Report, fmt: str | None, outputs: list[str] | None, fail_on: st
 
     fail_on = check_fail_on(fail_on)
     stdout_fmt, main_file, extra = parse_outputs(fmt, outputs)
-    color = main_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR") and stdout_fmt == "console"
-    plain = RenderOptions(color=False, fail_on=fail_on)
+    color = main_file is None and stdout_fmt == "console" and use_color(sys.stdout)
+    base_dir = os.getcwd()  # CI runs from the repository root: paths in CI formats are relative to it
+    plain = RenderOptions(color=False, fail_on=fail_on, base_dir=base_dir)
     # render everything first: nothing is written if any renderer fails (no partial outputs)
     rendered = [(path, render(report, name, plain)) for name, path in extra]
-    main_text = render(report, stdout_fmt, RenderOptions(color=color, fail_on=fail_on))
+    main_text = render(report, stdout_fmt, RenderOptions(color=color, fail_on=fail_on, base_dir=base_dir))
     for path, text in rendered:
         write_atomic(path, text)
     if main_file is not None:
@@ -96,6 +105,14 @@ def emit(report: Report, fmt: str | None, outputs: list[str] | None, fail_on: st
         sys.stdout.write(main_text)
         sys.stdout.flush()
     return exit_code(report, fail_on)
+
+
+def use_color(stream) -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set (https://no-color.org) or TERM=dumb."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def write_atomic(path: Path, text: str) -> None:

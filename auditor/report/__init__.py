@@ -12,6 +12,11 @@ from auditor.model import Report
 FORMATS: dict[str, str] = {
     "console": "auditor.report.console",
     "json": "auditor.report.json_format",
+    "sarif": "auditor.report.sarif",
+    "junit": "auditor.report.junit",
+    "github": "auditor.report.github",
+    "gitlab": "auditor.report.gitlab",
+    "markdown": "auditor.report.markdown",
 }
 
 

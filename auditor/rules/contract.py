@@ -97,12 +97,18 @@ def ref_allowed(ctx: Context):
     yield from _ref_problems(ctx, {"not-allowed"})
 
 
-def _ref_problems(ctx: Context, kinds: set[str]):
-    spec = ctx.spec
+def _follow_all_refs(spec) -> None:
+    """Follow every $ref once, so every reachable file is loaded and every ref problem recorded
+    (lazily: files loaded while walking are walked too)."""
     if not getattr(spec, "_refs_checked", False):
-        for at, _ref in list(spec.walk_refs()):
+        for at, _ref in spec.walk_refs():
             spec.deref({"$ref": _ref}, at)
         spec._refs_checked = True  # type: ignore[attr-defined]
+
+
+def _ref_problems(ctx: Context, kinds: set[str]):
+    spec = ctx.spec
+    _follow_all_refs(spec)
     for problem in spec.ref_problems.values():
         if problem.kind in kinds:
             yield Violation(f"$ref {problem.ref!r} not followed: {problem.reason}", problem.at.child("$ref"))
@@ -132,6 +138,7 @@ def duplicate_key(ctx: Context):
 
     Fix: merge the two entries into one.
     """
+    _follow_all_refs(ctx.spec)
     for f in ctx.spec.files.values():
         for dup in f.duplicate_keys:
             if dup.startswith("/") or dup == "":
