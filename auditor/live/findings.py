@@ -7,6 +7,7 @@ by check name through ``CHECK_RULES``, which other live checks extend with ``reg
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from auditor.config import Config
@@ -60,7 +61,8 @@ def to_findings(result: EngineResult, spec: Spec, config: Config, registry: Regi
         rule = registry.get(rule_for(failure)) or registry.get(FALLBACK_RULE)
         detail = failure.message.strip()
         first = _first_paragraph(detail)
-        message = f"{failure.title}: {first}" if first and first.lower() != failure.title.lower() else failure.title
+        status = f" ({failure.exchange.status})" if failure.exchange and failure.exchange.status else ""
+        message = f"{failure.title}{status}: {first}" if first and first.lower() != failure.title.lower() else f"{failure.title}{status}"
         evidence: dict[str, Any] = {
             "check": failure.check,
             "code": failure.code,
@@ -117,6 +119,9 @@ def _finding(rule: Rule, message: str, label: str, evidence: dict, operations: d
     )
 
 
+_NOISE = re.compile(r"^(Expected: |Invalid data should have been rejected|Valid data should have been accepted)")
+
+
 def _first_paragraph(text: str, limit: int = 200) -> str:
     """The message's first paragraph on one line (the rest goes to evidence.detail)."""
     lines = []
@@ -125,7 +130,8 @@ def _first_paragraph(text: str, limit: int = 200) -> str:
             if lines:
                 break
             continue
-        lines.append(line.strip().lstrip("- ").strip())
+        if not _NOISE.match(line.strip()):
+            lines.append(line.strip().lstrip("- ").strip())
     out = " ".join(lines)
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
