@@ -115,8 +115,8 @@ def _parse_json(text: str, name: str) -> Parsed:
 
 
 def _json_duplicates(text: str) -> list[str]:
-    """Names of repeated object keys (json.loads silently keeps the last one). The JSON locator
-    only knows the first occurrence, so these are reported by name."""
+    """Names of repeated object keys (json.loads silently keeps the last one, and the JSON
+    locator points at that last one); these are reported by name."""
     found: list[str] = []
 
     def hook(pairs: list[tuple[str, Any]]) -> dict:
@@ -206,8 +206,7 @@ class JsonLocator(Locator):
                     key, pos = json.decoder.scanstring(text, pos + 1)
                     pos = _WS.match(text, pos).end() + 1  # the colon
                     pos = _WS.match(text, pos).end()
-                    if key not in members:
-                        members[key] = (key_at, pos)
+                    members[key] = (key_at, pos)  # the last one wins, as in json.loads
                 else:
                     key_at = pos
                     members[str(index)] = (key_at, pos)
