@@ -1,0 +1,304 @@
+"""versioning/: the API says which version a client talks to, and says it consistently.
+
+Where the version lives differs between guidelines (trap T7): a URL segment (server URL,
+Swagger 2.0 ``basePath`` or the first path segments; Google, IBM, Microsoft), a header (GitHub,
+Stripe), a query parameter (Azure ``api-version``) or the media type (Zalando). Every mechanism
+counts unless the ``allowed`` option narrows it. ``info.version`` is the version of the
+*document* in OAS 3.1 (T8), so its format and its agreement with the URL are softer checks.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.errors import InputError
+from auditor.rules.context import Context
+from auditor.rules.registry import Option, Violation, rule
+from auditor.spec.document import At
+
+MECHANISMS = ("url", "header", "query", "media-type")
+VERSION_SEGMENT = re.compile(r"^v(\d+)(?:\.\d+)*(?:[a-z]+\d*)?$|^\d{4}-\d{2}-\d{2}$", re.IGNORECASE)
+VERSION_VARIABLE = re.compile(r"^(?:api[-_]?)?version$", re.IGNORECASE)
+VERSION_HEADER = re.compile(r"version$", re.IGNORECASE)
+VERSION_QUERY = re.compile(r"^(?:api[-_.]?)?version$", re.IGNORECASE)
+VERSION_MEDIA = re.compile(r"^application/vnd\.[^;]*?[.-]v\d+|;\s*(?:api-?)?version\s*=|;\s*v\s*=\s*\d", re.IGNORECASE)
+META_SEGMENTS = {
+    "health", "healthz", "livez", "readyz", "ready", "live", "ping", "status", "metrics", ".well-known",
+    "openapi", "openapi.json", "openapi.yaml", "swagger", "swagger.json", "docs", "version", "versions",
+}  # fmt: skip
+SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+MAJOR_MINOR = re.compile(r"^v?\d+\.\d+$")
+DATE_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[-.][0-9A-Za-z.-]+)?$")
+
+
+@dataclass(frozen=True)
+class UrlVersion:
+    segment: str
+    at: At
+
+
+def _segments(path: str) -> list[str]:
+    return [s for s in path.split("/") if s]
+
+
+def _substitute(url: str, variables: Any) -> tuple[str, bool]:
+    """Server URL with variable defaults; True when a variable itself is named like a version."""
+    named_version = False
+    if isinstance(variables, dict):
+        for name, var in variables.items():
+            if VERSION_VARIABLE.match(str(name)) and f"{{{name}}}" in url:
+                named_version = True
+            default = var.get("default") if isinstance(var, dict) else None
+            url = url.replace(f"{{{name}}}", str(default if default is not None else ""))
+    return url, named_version
+
+
+def url_versions(ctx: Context) -> list[UrlVersion]:
+    """Version segments in server URLs (3.x) or ``basePath`` (2.0), else in the first three
+    segments of every path (paths like /health, /.well-known/... excepted)."""
+    found: list[UrlVersion] = []
+    if ctx.is_swagger2:
+        base = ctx.data.get("basePath")
+        if isinstance(base, str):
+            found += [UrlVersion(s, ctx.root.child("basePath")) for s in _segments(base) if VERSION_SEGMENT.match(s)]
+    else:
+        servers = ctx.data.get("servers")
+        for i, server in enumerate(servers if isinstance(servers, list) else []):
+            if not isinstance(server, dict) or not isinstance(server.get("url"), str):
+                continue
+            url, named = _substitute(server["url"], server.get("variables"))
+            at = ctx.root.child("servers", i, "url")
+            segs = [s for s in _segments(urllib.parse.urlsplit(url).path) if VERSION_SEGMENT.match(s)]
+            found += [UrlVersion(s, at) for s in segs]
+            if named and not segs:
+                found.append(UrlVersion("{version}", at))
+    if found:
+        return found
+    paths = ctx.data.get("paths")
+    if not isinstance(paths, dict):
+        return []
+    per_path = []
+    for path in paths:
+        if not isinstance(path, str) or path.startswith("x-"):
+            continue
+        segs = _segments(path)
+        if segs and segs[0].lower() in META_SEGMENTS:
+            continue
+        hit = next((s for s in segs[:3] if VERSION_SEGMENT.match(s)), None)
+        if hit is None:
+            return []
+        per_path.append(UrlVersion(hit, ctx.root.child("paths", path)))
+    return per_path
+
+
+def _versionable_ops(ctx: Context):
+    for op in ctx.operations():
+        segs = _segments(op.path)
+        if not (segs and segs[0].lower() in META_SEGMENTS):
+            yield op
+
+
+def _param_mechanism(ctx: Context, location: str, pattern: re.Pattern[str]) -> bool:
+    ops = list(_versionable_ops(ctx))
+    return bool(ops) and all(
+        any(p.location == location and pattern.search(p.name) for p in ctx.parameters(op)) for op in ops
+    )
+
+
+def _media_mechanism(ctx: Context) -> bool:
+    with_media = 0
+    for op in _versionable_ops(ctx):
+        types = [m.media_type for r in ctx.responses(op) for m in ctx.response_media(op, r)]
+        types += [m.media_type for m in ctx.request_bodies(op)]
+        if not types:
+            continue
+        with_media += 1
+        if not any(VERSION_MEDIA.search(t) for t in types):
+            return False
+    return with_media > 0
+
+
+def mechanisms(ctx: Context) -> dict[str, At | None]:
+    """Declared version mechanisms -> where (for url) or None."""
+    found: dict[str, At | None] = {}
+    urls = url_versions(ctx)
+    if urls:
+        found["url"] = urls[0].at
+    if _param_mechanism(ctx, "header", VERSION_HEADER):
+        found["header"] = None
+    if _param_mechanism(ctx, "query", VERSION_QUERY):
+        found["query"] = None
+    if _media_mechanism(ctx):
+        found["media-type"] = None
+    return found
+
+
+@rule(
+    "versioning/version-declared",
+    severity="warn",
+    summary="The API declares a version mechanism (URL segment, header, query parameter or media type)",
+    hint="put the major version in the server URL (/v1), or declare a version header, an api-version query parameter or a versioned media type",
+    options=[Option("allowed", list, list(MECHANISMS), "mechanisms that count: url, header, query, media-type")],
+)
+def version_declared(ctx: Context):
+    """
+    What it checks: the document declares how a client selects the API version, by one of the
+    mechanisms in the `allowed` option (all four by default):
+
+    - `url`: a segment like `v1`, `v2beta1` or `2024-01-01` in a server URL (variable defaults
+      substituted; a server variable named `version` counts), in Swagger 2.0 `basePath`, or
+      among the first three segments of every path (`/health`, `/.well-known`, `/openapi.json`
+      and similar meta paths excepted);
+    - `header`: every operation has a header parameter whose name ends in `version`
+      (`Api-Version`, `Accept-Version`, `Stripe-Version`, `X-GitHub-Api-Version`);
+    - `query`: every operation has a query parameter `api-version` (or `version`);
+    - `media-type`: every operation with a body uses a versioned media type
+      (`application/vnd.acme.v2+json`, `application/json;version=2`).
+
+    When the only mechanism found is one the policy does not allow, the message says which.
+
+    Why it matters: without a version, every change is a change for every client at once;
+    with one, old clients keep working while new ones move.
+
+    Severity warn (the catalogue says error): gateways often add the version prefix outside the
+    document (trap T7), and Zalando discourages versioning altogether; strict makes it an error.
+
+    Bad:
+        servers: [{url: https://api.example.com}]
+        paths: {/pets: ...}
+
+    Good:
+        servers: [{url: https://api.example.com/v1}]
+        paths: {/pets: ...}
+
+    Fix: choose one mechanism and declare it in the document.
+    """
+    allowed = [str(a).lower() for a in ctx.options.get("allowed", list(MECHANISMS))]
+    unknown = set(allowed) - set(MECHANISMS)
+    if unknown:
+        raise InputError(
+            f"rule versioning/version-declared: unknown mechanism(s) {', '.join(sorted(unknown))} in option 'allowed'",
+            hint=f"known mechanisms: {', '.join(MECHANISMS)}",
+        )
+    if not list(ctx.operations()):
+        return
+    found = mechanisms(ctx)
+    if any(m in allowed for m in found):
+        return
+    if found:
+        name, at = next(iter(found.items()))
+        yield Violation(
+            f"the version is declared by {name}, which this policy does not allow (allowed: {', '.join(allowed)})",
+            at or ctx.root,
+        )
+        return
+    where = ctx.root.child("basePath" if ctx.is_swagger2 else "servers") if ("basePath" if ctx.is_swagger2 else "servers") in ctx.data else ctx.root
+    yield Violation(f"no API version mechanism is declared (looked for: {', '.join(allowed)})", where)
+
+
+def _info_version(ctx: Context) -> tuple[str, At] | None:
+    info = ctx.data.get("info")
+    if not isinstance(info, dict) or "version" not in info or info["version"] is None:
+        return None
+    return str(info["version"]).strip(), ctx.root.child("info", "version")
+
+
+@rule(
+    "versioning/info-version-semver",
+    severity="warn",
+    summary="info.version is a semantic version (MAJOR.MINOR.PATCH)",
+    hint="write info.version as MAJOR.MINOR.PATCH, e.g. 1.4.0",
+    options=[
+        Option("allow-major-minor", bool, True, "accept a two-part MAJOR.MINOR version (1.0)"),
+        Option("allow-date", bool, True, "accept a date version YYYY-MM-DD, optionally with a suffix (2024-01-01-preview)"),
+    ],
+)
+def info_version_semver(ctx: Context):
+    """
+    What it checks: `info.version` is a semantic version `MAJOR.MINOR.PATCH` with optional
+    pre-release and build parts (a leading `v` is tolerated). Two-part `1.0` versions and date
+    versions (`2024-01-01`, Azure's `2024-01-01-preview`) are accepted unless the options
+    `allow-major-minor` / `allow-date` are false (strict sets both false).
+
+    Why it matters: a semantic version says what kind of change a new document is; tooling
+    (changelogs, breaking-change gates, client generators) compares versions by it.
+
+    Severity warn: OAS 3.1 defines `info.version` as the version of the document, not
+    necessarily of the API (trap T8), so this is convention rather than requirement.
+
+    Bad:
+        info: {title: Pets, version: "latest"}
+
+    Good:
+        info: {title: Pets, version: "1.4.0"}
+
+    Fix: use MAJOR.MINOR.PATCH and bump it with every published change.
+    """
+    found = _info_version(ctx)
+    if found is None:
+        return
+    value, at = found
+    if SEMVER.match(value):
+        return
+    if ctx.options.get("allow-major-minor", True) and MAJOR_MINOR.match(value):
+        return
+    if ctx.options.get("allow-date", True) and DATE_VERSION.match(value):
+        return
+    yield Violation(f"info.version {value!r} is not a semantic version (MAJOR.MINOR.PATCH)", at)
+
+
+def _major(value: str) -> int | None:
+    if DATE_VERSION.match(value):
+        return None
+    m = re.match(r"^v?(\d+)(?:\.\d+)*(?:[-+].*)?$", value, re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
+@rule(
+    "versioning/major-consistency",
+    severity="info",
+    summary="The major version in the URL matches the MAJOR of info.version",
+    hint="bump info.version's MAJOR together with the URL segment (or the other way round)",
+)
+def major_consistency(ctx: Context):
+    """
+    What it checks: when the version is in the URL (server URL, `basePath` or path prefix, as
+    in versioning/version-declared) with one single major (`v2`, `v2beta1`), the MAJOR of
+    `info.version` is the same number. Documents that serve several majors (`/v1/...` and
+    `/v2/...`), date versions and non-numeric `info.version` values are skipped.
+
+    Why it matters: the two numbers drift apart when a breaking change bumps one but not the
+    other, and readers cannot tell which one is right.
+
+    Info: `info.version` is formally the document's version (trap T8), and a `0.x` document
+    behind `/v1` is a legitimate choice for some teams.
+
+    Bad:
+        info: {version: 2.3.0}
+        servers: [{url: https://api.example.com/v1}]
+
+    Good:
+        info: {version: 1.3.0}
+        servers: [{url: https://api.example.com/v1}]
+
+    Fix: align the two; a new URL major is a new MAJOR.
+    """
+    found = _info_version(ctx)
+    if found is None:
+        return
+    value, at = found
+    info_major = _major(value)
+    if info_major is None:
+        return
+    majors = set()
+    for u in url_versions(ctx):
+        m = VERSION_SEGMENT.match(u.segment)
+        if m is None or m.group(1) is None:
+            return  # a date or a variable: nothing to compare
+        majors.add(int(m.group(1)))
+    if len(majors) == 1 and info_major not in majors:
+        url_major = majors.pop()
+        yield Violation(f"info.version {value!r} has major {info_major} but the URL says v{url_major}", at)
