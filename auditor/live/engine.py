@@ -283,6 +283,8 @@ class _Collector:
             kind = "connection"
         else:
             kind = "other"
+        if type(value).__name__ == "NoLinksFound":  # --include left no links: stateful skipped, not broken
+            return
         phase = event.phase.value if event.phase is not None else ""
         key = (kind, event.label, event.info.title, _one_line(event.info.message))
         seen = self.errors.get(key)
