@@ -71,15 +71,15 @@ def parse(data: bytes, name: str) -> Parsed:
     if not text.strip():
         raise InputError("document is empty", where=name, hint="give a YAML or JSON OpenAPI document")
     stripped = text.lstrip()
+    source = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     if stripped[:1] in "{[" and not name.endswith((".yaml", ".yml")):
         try:
-            return _parse_json(text, name)
+            return _parse_json(text, name, source)
         except _NotJson:
             pass  # flow-style YAML that is not JSON: fall through
     from auditor.spec import yaml_fast
 
     if yaml_fast.enabled():
-        source = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
         try:
             tree, buf, root = yaml_fast.parse_tree(source)
             value, duplicates, scalars = yaml_fast.build(tree, root, name)
@@ -96,7 +96,7 @@ class _NotJson(Exception):
     pass
 
 
-def _parse_json(text: str, name: str) -> Parsed:
+def _parse_json(text: str, name: str, source: bytes) -> Parsed:
     try:
         data = json.loads(text)
     except RecursionError:
@@ -111,7 +111,10 @@ def _parse_json(text: str, name: str) -> Parsed:
         raise _NotJson() from None
     if _max_depth(data) > MAX_DEPTH:
         raise _depth_error(name)
-    return Parsed(data, JsonLocator(text), "json", _json_duplicates(text))
+    from auditor.spec import yaml_fast
+
+    locator: Locator = yaml_fast.LazyLocator(source, lambda: JsonLocator(text)) if yaml_fast.enabled() else JsonLocator(text)
+    return Parsed(data, locator, "json", _json_duplicates(text))
 
 
 def _json_duplicates(text: str) -> list[str]:

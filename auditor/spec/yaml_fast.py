@@ -82,10 +82,6 @@ class Scalars:
     """Plain scalar text -> value, exactly as the PyYAML path resolves it (memoised)."""
 
     def __init__(self) -> None:
-        import yaml
-
-        self.yaml = yaml
-        self.resolvers = yaml.resolver.Resolver.yaml_implicit_resolvers
         self.values: dict[str, Any] = {}
         self.keys: dict[str, str] = {}
         self._builder = None
@@ -95,8 +91,10 @@ class Scalars:
             return self.values[text]
         except KeyError:
             pass
+        import yaml
+
         tag = "tag:yaml.org,2002:str"
-        for t, regexp in self.resolvers.get(text[:1] if text else "", ()):
+        for t, regexp in yaml.resolver.Resolver.yaml_implicit_resolvers.get(text[:1] if text else "", ()):
             if regexp.match(text):
                 tag = t
                 break
@@ -106,7 +104,7 @@ class Scalars:
             from auditor.spec.parse import _YamlBuilder
 
             self._builder = _YamlBuilder("")
-        value = self._builder._scalar(self.yaml.ScalarNode(tag, text, style=None))
+        value = self._builder._scalar(yaml.ScalarNode(tag, text, style=None))
         self.values[text] = value
         return value
 
@@ -331,3 +329,23 @@ class RymlLocator(Locator):
         start = self._lines[line - 1] if line else 0
         column = len(self.source[start:offset].decode("utf-8", "replace"))
         return line + 1, column + 1
+
+
+class LazyLocator(Locator):
+    """For JSON: the data comes from ``json.loads``; a ryml tree of the same text is built only
+    when the first location is asked for (one C++ parse, ~10 ms a MB), and answers every lookup
+    without rescanning the text. Falls back to ``fallback()`` when ryml cannot read the text."""
+
+    def __init__(self, source: bytes, fallback) -> None:
+        self.source = source
+        self.fallback = fallback
+        self._inner: Locator | None = None
+
+    def _locate(self, tokens: list[str]) -> tuple[int, int] | None:
+        if self._inner is None:
+            try:
+                tree, buf, root = parse_tree(self.source)
+                self._inner = RymlLocator(tree, buf, self.source, root, Scalars())
+            except Unsupported:
+                self._inner = self.fallback()
+        return self._inner._locate(tokens)
