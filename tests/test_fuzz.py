@@ -103,6 +103,8 @@ def test_summary_and_stats(drifted_run):
     assert stats["requests"] > 50 and stats["requests_per_second"] > 0 and stats["seed"] == int(SEED)
     assert sum(stats["findings_by_rule"].values()) == len(report["findings"])
     assert "tested 6/6 operations" in result.err and "findings by rule" in result.err
+    for phase in ("examples", "coverage", "fuzzing", "stateful"):  # not a terminal: one plain line per phase
+        assert f"fuzz: {phase} " in result.err
 
 
 def test_planted_secrets_appear_in_no_output_format(drifted_run):

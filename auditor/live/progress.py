@@ -50,13 +50,15 @@ class Progress:
             self._phase_scenarios += 1
         total = tick.operations_total if tick.phase != "stateful" else None
         done = min(self._phase_scenarios, total) if total else self._phase_scenarios
+        what = f"{done}/{total} operations" if total else f"{done} scenarios"
+        line = f"fuzz: {tick.phase} {tick.status}: {what}, {tick.requests} requests so far, {tick.failures} failures"
         if self._rich is not None:
-            ops = f"{done}/{total} operations" if total else f"{done} scenarios"
             self._rich.update(self._task, description=tick.phase, total=total, completed=done if total else None,
-                              ops=ops, requests=tick.requests, failures=tick.failures)
+                              ops=what, requests=tick.requests, failures=tick.failures)
+            if tick.event == "phase-finished":
+                self._rich.console.print(line, highlight=False, markup=False)
         elif tick.event == "phase-finished":
-            what = f"{done}/{total} operations" if total else f"{done} scenarios"
-            self.stream.write(f"fuzz: {tick.phase} {tick.status}: {what}, {tick.requests} requests so far, {tick.failures} failures\n")
+            self.stream.write(line + "\n")
             self.stream.flush()
 
 
