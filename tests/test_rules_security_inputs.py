@@ -117,6 +117,7 @@ def test_authorization_header_parameter_does_not_count_as_security(lint):
         post:
           parameters: [{name: authorization, in: header, required: true, schema: {type: string}}]
           responses: {"201": {description: ok}}
+        put: {security: [{bearer: []}], responses: {"200": {description: ok}}}
     """
     [finding] = lint(spec, "security/operations-secured")
     assert "Authorization" in finding.message and "security scheme" in finding.hint
@@ -423,3 +424,19 @@ def test_deprecation_extension_message_names_the_replacement(lint):
           responses: {"200": {description: ok, headers: {Sunset: {schema: {type: string}}}}}
     """
     assert lint(spec, "deprecation/documented") == []
+
+
+def test_schemes_required_nowhere_is_one_finding_listing_the_operations(lint):
+    spec = """
+    swagger: "2.0"
+    info: {title: t, version: 1.0.0}
+    securityDefinitions: {key: {type: apiKey, in: header, name: X-Key}}
+    paths:
+      /a: {get: {responses: {"200": {description: ok}}}}
+      /b: {get: {responses: {"200": {description: ok}}}}
+      /health: {get: {responses: {"200": {description: ok}}}}
+    """
+    [finding] = lint(spec, "security/reads-secured")
+    assert finding.location.pointer == "/securityDefinitions"
+    assert finding.evidence["operations"] == ["GET /a", "GET /b"]
+    assert lint(spec, "security/operations-secured") == []

@@ -10,7 +10,7 @@ from auditor.rules.registry import Option, Violation, rule
 DEPRECATION_HEADERS = ["Deprecation", "Sunset", "azure-deprecating"]
 SUNSET_EXTENSIONS = ["x-sunset", "x-deprecation-date", "x-sunset-date"]
 REPLACEMENT_EXTENSIONS = ["x-replaced-by", "x-replacement", "x-deprecated-by"]
-REPLACEMENT = r"(?i)\b(use|using|replaced|replacement|instead|superseded|successor|migrat\w*|moved|switch|see|prefer|in favou?r of)\b"
+REPLACEMENT = r"(?i)\b(instead|replaced\s+(by|with)|replacement|superseded|successor|migrat\w*\s+to|moved\s+to|switch\s+to|in\s+favou?r\s+of|use\s+the\s+new|prefer)\b"
 
 
 @rule(

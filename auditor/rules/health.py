@@ -77,7 +77,9 @@ def readiness(ctx: Context):
     A 503 response on it is expected (not ready while starting or draining).
 
     Why it matters: liveness says "restart me if this fails"; readiness says "do not send me
-    traffic yet". Without the distinction, a slow database restarts healthy instances.
+    traffic yet". Without the distinction, a slow database restarts healthy instances. Many
+    services answer both questions on one `/health`, so the recommended pack reports this as
+    info; strict as warn.
 
     Bad:
         paths:

@@ -110,6 +110,16 @@ def walk(ctx: Context, schema: Any, at: At) -> Iterator[Node]:
                     stack.extend((s, part_at.child(key, i)) for i, s in enumerate(part[key]))
 
 
+def walk_cached(ctx: Context, schema: Any, at: At) -> list[Node]:
+    """``walk`` once per schema location and document: every inputs/ rule and every operation
+    that shares a component reuses the result (large specs reuse one body schema many times)."""
+    cache: dict[At, list[Node]] = ctx.spec.__dict__.setdefault("_inputs_walk_cache", {})
+    key = ctx.deref(schema, at)[1]
+    if key not in cache:
+        cache[key] = list(walk(ctx, schema, at))
+    return cache[key]
+
+
 def request_roots(ctx: Context, op: OperationRef, *, params: bool = True, bodies: bool = True) -> Iterator[tuple[Any, At]]:
     """The request-side schemas of an operation: bodies (every media type) and parameters
     (Swagger 2.0 non-body parameters are schemas themselves)."""
@@ -127,7 +137,7 @@ def request_nodes(ctx: Context, *, params: bool = True, bodies: bool = True) -> 
     for op in ctx.operations():
         seen: set[At] = set()
         for schema, at in request_roots(ctx, op, params=params, bodies=bodies):
-            for node in walk(ctx, schema, at):
+            for node in walk_cached(ctx, schema, at):
                 if node.at not in seen:
                     seen.add(node.at)
                     yield node, op
@@ -135,20 +145,34 @@ def request_nodes(ctx: Context, *, params: bool = True, bodies: bool = True) -> 
 
 def label(ctx: Context, node: Node) -> str:
     """A short name for messages, derived from where the node lives (stable across operations)."""
+    cache: dict[At, str] = ctx.spec.__dict__.setdefault("_inputs_label_cache", {})
+    if node.at not in cache:
+        cache[node.at] = _label(ctx, node)
+    return cache[node.at]
+
+
+def _label(ctx: Context, node: Node) -> str:
     schema = node.parts[0][0]
     if isinstance(schema.get("name"), str) and "in" in schema:
         return f"parameter {schema['name']!r}"
     tokens = jp.split(node.at.pointer)
     suffix = ""
-    while tokens and tokens[-1] in ("items", "schema", "additionalProperties"):
-        suffix = {"items": "[]", "additionalProperties": "{}"}.get(tokens[-1], "") + suffix
-        tokens = tokens[:-1]
+    while tokens:
+        if tokens[-1] in ("items", "schema", "additionalProperties"):
+            suffix = {"items": "[]", "additionalProperties": "{}"}.get(tokens[-1], "") + suffix
+            tokens = tokens[:-1]
+        elif len(tokens) >= 2 and tokens[-1].isdigit() and tokens[-2] in ("oneOf", "anyOf", "prefixItems"):
+            tokens = tokens[:-2]
+        else:
+            break
     if len(tokens) >= 2 and tokens[-2] in ("properties", "schemas", "definitions"):
         kind = "property" if tokens[-2] == "properties" else "schema"
         return f"{kind} {tokens[-1] + suffix!r}"
     if len(tokens) >= 2 and tokens[-2] == "parameters":
         f = ctx.spec.files.get(node.at.file)
         param = jp.get(f.data, jp.from_tokens(tokens), None) if f is not None else None
+        if isinstance(param, dict) and param.get("in") == "body":
+            return "request body" + (f" {suffix!r}" if suffix else "")
         if isinstance(param, dict) and isinstance(param.get("name"), str):
             return f"parameter {param['name'] + suffix!r}"
     return "request schema" + (f" {suffix!r}" if suffix else "")
@@ -295,7 +319,7 @@ def _size_nodes(ctx: Context) -> Iterator[tuple[Node, OperationRef]]:
         roots = list(request_roots(ctx, op, params=False))
         roots += [(p.schema, p.schema_at) for p in ctx.parameters(op) if p.location in wanted]
         for schema, at in roots:
-            for node in walk(ctx, schema, at):
+            for node in walk_cached(ctx, schema, at):
                 if node.at not in seen:
                     seen.add(node.at)
                     yield node, op
@@ -391,7 +415,8 @@ def closed_request_objects(ctx: Context):
 
     Why it matters: an open request object is how mass assignment happens (OWASP API3): a
     client adds `"role": "admin"` and a framework binds it. A typo'd field silently ignored is
-    the friendlier version of the same problem.
+    the friendlier version of the same problem. Some guidelines (Zalando #111) prefer open
+    schemas for compatibility, so the recommended pack reports this as info; strict as warn.
 
     Bad:
         NewUser:

@@ -5,7 +5,7 @@ Decisions (see policies.md §1.6, traps T13, T14, T19, T20):
 - The effective requirements of an operation are its own ``security`` if the key exists, else the
   root ``security`` (inheritance). ``[]`` means unsecured; a ``{}`` entry means auth is optional.
 - Public on purpose: an operation listed in the project config ``public`` list, or whose path is a
-  conventional public endpoint (health, login, token, ``/.well-known/``, API docs: option
+  conventional public endpoint (health, login, token, OAuth, ``/.well-known/``, docs: option
   ``public-paths``). Public operations are never reported as unsecured, and need no 401.
 - Writes (POST, PUT, PATCH, DELETE) and reads (GET, HEAD) are two rules so each can have its own
   severity: ``security/operations-secured`` (error) and ``security/reads-secured`` (warn).
@@ -33,7 +33,7 @@ DEFAULT_PUBLIC_PATHS = [
     _STATIC_PREFIX + r"(?i:health(?:[-_]?check|z)?|livez?|liveness|readyz?|readiness|ping|heartbeat)(?:/[^{}]*)?$",
     _STATIC_PREFIX + r"(?i:actuator/(?:health|info))(?:/[^{}]*)?$",
     _STATIC_PREFIX + r"(?i:login|logout|sign-?in|sign-?up|register|(?:request|access|refresh|id)?[-_]?token|authorize|revoke)/?$",
-    _STATIC_PREFIX + r"(?i:oauth2?|openid-connect)/[^{}]*$",
+    r"(?:^|/)(?i:oauth2?|openid-connect)/",  # the authorization server's own protocol endpoints
     r"(?:^|/)\.well-known/",
     _STATIC_PREFIX + r"(?i:openapi|swagger|api-docs|docs)(?:[-._/][^{}]*)?$",
 ]
@@ -67,6 +67,28 @@ def _has_schemes(ctx: Context) -> bool:
 
 def _requirements_at(ctx: Context, op: OperationRef) -> At:
     return op.at.child("security") if "security" in op.node else ctx.root.child("security")
+
+
+def _requirements_used(ctx: Context) -> bool:
+    """Whether any security requirement is in force anywhere (root or an operation)."""
+    if isinstance(ctx.data.get("security"), list) and ctx.data["security"]:
+        return True
+    return any(isinstance(op.node.get("security"), list) and op.node["security"] for op in ctx.operations())
+
+
+def _unsecured_ops(ctx: Context, methods: frozenset[str], *, allow_optional: bool) -> Iterator[Violation]:
+    if not _has_schemes(ctx):
+        return
+    if not _requirements_used(ctx):
+        # one cause, one finding: the engine merges these (same place and message) and lists the operations
+        _, at = ctx.security_schemes()
+        for op in ctx.operations():
+            if op.method in methods and not is_public(ctx, op):
+                yield Violation("security schemes are defined but no operation requires one", at, operation=op)
+        return
+    for op in ctx.operations():
+        if op.method in methods:
+            yield from _unsecured(ctx, op, allow_optional=allow_optional)
 
 
 def _unsecured(ctx: Context, op: OperationRef, *, allow_optional: bool) -> Iterator[Violation]:
@@ -161,11 +183,13 @@ def operations_secured(ctx: Context):
     What it checks: every POST, PUT, PATCH and DELETE has a non-empty effective security
     requirement (its own `security`, else the root's) without an empty `{}` entry (which makes
     auth optional). Exempt: endpoints listed in the config `public` list and conventional public
-    endpoints (option `public-paths`: health, login, token, `/.well-known/`, docs). An explicit
+    endpoints (option `public-paths`: health, login, token, OAuth, `/.well-known/`, docs). An explicit
     `security: []` on any other write is reported: listing it as public is how you say it is
     deliberate. A header parameter named `Authorization` does not count (OpenAPI ignores it).
     When the document defines no scheme at all, `security/schemes-defined` reports that once and
-    this rule stays quiet. Reads are checked by `security/reads-secured`.
+    this rule stays quiet; when it defines schemes but no requirement uses them anywhere, one
+    finding at the schemes lists the unsecured operations (one cause, one finding). Reads are
+    checked by `security/reads-secured`.
 
     Why it matters: an unauthenticated write is the most expensive mistake in OWASP's API Top 10
     (API2 broken authentication, API5 broken function-level authorization).
@@ -187,11 +211,7 @@ def operations_secured(ctx: Context):
 
     Fix: require a scheme, or add the endpoint to `public:` in auditor.yaml.
     """
-    if not _has_schemes(ctx):
-        return
-    for op in ctx.operations():
-        if op.method in WRITE_METHODS:
-            yield from _unsecured(ctx, op, allow_optional=False)
+    yield from _unsecured_ops(ctx, WRITE_METHODS, allow_optional=False)
 
 
 @rule(
@@ -206,10 +226,12 @@ def reads_secured(ctx: Context):
     What it checks: every GET and HEAD (and OpenAPI 3.2 QUERY) has a non-empty effective
     security requirement, with the same public exemptions as `security/operations-secured`.
     Optional auth (a `{}` entry) is accepted on reads: a public read that returns more to an
-    authenticated caller is a common, legitimate design.
+    authenticated caller is a common, legitimate design. Schemes defined but required nowhere
+    give one finding listing the operations, as in `security/operations-secured`.
 
     Why it matters: reads leak data (OWASP API1/API3); an unsecured read should be a decision,
-    written down, not an omission. It is a warning because public read APIs are common.
+    written down, not an omission. It is a warning because public read APIs are common (an
+    error in the strict pack).
 
     Bad:
         security: [{apiKey: []}]
@@ -226,11 +248,7 @@ def reads_secured(ctx: Context):
 
     Fix: require a scheme, or add the endpoint to `public:` in auditor.yaml.
     """
-    if not _has_schemes(ctx):
-        return
-    for op in ctx.operations():
-        if op.method in READ_METHODS:
-            yield from _unsecured(ctx, op, allow_optional=True)
+    yield from _unsecured_ops(ctx, READ_METHODS, allow_optional=True)
 
 
 @rule(
