@@ -129,14 +129,17 @@ class Finding:
 
 def compute_fingerprint(finding: Finding) -> str:
     """Stable identity of a finding: rule, file name, JSON pointer, operation and the message's
-    first line. Line numbers are left out on purpose, so moving text does not change it."""
+    first line. Line numbers are left out on purpose, so moving text does not change it. A static
+    finding with a location is identified by its node alone: which operations use a shared node
+    changes when paths are added elsewhere, and must not make it a new finding."""
     loc = finding.location
+    by_node = loc is not None and finding.source is Source.LINT
     parts = [
         finding.rule,
         finding.source.value,
         _basename(loc.file) if loc else "",
         loc.pointer if loc else "",
-        str(finding.operation or ""),
+        "" if by_node else str(finding.operation or ""),
         finding.message.splitlines()[0] if finding.message else "",
     ]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:20]

@@ -189,3 +189,47 @@ def test_baseline_to_stdout_and_missing_folder(cli, write, tmp_path):
 def test_stale_rule_is_documented(cli):
     r = cli(["rules", "baseline/stale-entry"])
     assert r.code == 0 and "What it checks" in r.out
+
+
+def test_shared_node_keeps_its_fingerprint_when_another_operation_uses_it(cli, write, tmp_path):
+    """A problem in a shared component first used by one operation (finding names it), then by
+    two (finding lists both in evidence): still the same finding for the baseline."""
+    one = """openapi: 3.0.3
+info: {title: T, version: '1'}
+paths:
+  /pets:
+    get:
+      responses:
+        "200": {$ref: "#/components/responses/Ok"}
+components:
+  responses:
+    Ok: {}
+"""
+    two = one.replace("components:", """  /owners:
+    get:
+      responses:
+        "200": {$ref: "#/components/responses/Ok"}
+components:""")
+    spec = write("openapi.yaml", one)
+    bl = tmp_path / "bl.json"
+    assert cli(["baseline", str(spec), "-o", str(bl), "--pack", "strict"]).code == 0
+    entries = json.loads(bl.read_text())["entries"]
+    # the scenario is exercised: some rule reports the shared response once, naming its one operation
+    assert any(e["pointer"] == "/components/responses/Ok" and e["operation"] == "GET /pets" for e in entries)
+    spec.write_text(two, encoding="utf-8")
+    r = cli(["lint", str(spec), "--pack", "strict", "-f", "json", "--baseline", str(bl)])
+    report = json.loads(r.out)
+    shared_now = [f for f in report["findings"] if f["location"] and f["location"]["pointer"] == "/components/responses/Ok"]
+    assert shared_now == [] and not any(f["rule"] == "baseline/stale-entry" for f in report["findings"])
+
+
+def test_fingerprint_ignores_operation_for_located_static_findings_only():
+    from auditor.model import Operation, Source
+
+    at = Location("a.yaml", "/components/schemas/Pet", 3, 5)
+    lone = Finding("x/y", Severity.WARN, "m", "h", operation=Operation("GET", "/pets"), location=at)
+    shared = Finding("x/y", Severity.WARN, "m", "h", operation=None, location=at, evidence={"operations": ["GET /pets", "GET /owners"]})
+    assert lone.fingerprint == shared.fingerprint
+    live_a = Finding("x/y", Severity.WARN, "m", "h", source=Source.LIVE, operation=Operation("GET", "/pets"), location=at)
+    live_b = Finding("x/y", Severity.WARN, "m", "h", source=Source.LIVE, operation=Operation("GET", "/owners"), location=at)
+    assert live_a.fingerprint != live_b.fingerprint

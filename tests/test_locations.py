@@ -230,3 +230,19 @@ def test_each_file_is_parsed_once_whatever_the_number_of_findings(cli, write, mo
     spec = write("many.yaml", f"openapi: 3.0.3\ninfo: {{title: T, version: '1'}}\npaths:\n{ops}")
     assert len(_findings(cli, str(spec))) >= 30
     assert calls == [str(spec)]
+
+
+def test_spec_valid_error_in_third_file(cli, write):
+    """A schema with an invalid `type` in c.yaml, reached root -> b.yaml -> c.yaml: the
+    validation error names c.yaml and the line and column of the `type` key."""
+    root = write("openapi.yaml", (
+        "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths:\n  /pets:\n    get:\n      responses:\n"
+        "        '200': {$ref: 'b.yaml#/Ok'}\n"
+    ))
+    write("b.yaml", "Ok:\n  description: ok\n  content:\n    application/json:\n      schema: {$ref: 'c.yaml#/Pet'}\n")
+    write("c.yaml", "Pet:\n  type: object\n  properties:\n    name: {type: strng}\n")
+    found = [f for f in _findings(cli, str(root)) if f["rule"] == "contract/spec-valid"]
+    assert found and all(f["location"]["file"].endswith("c.yaml") for f in found), found
+    assert {(f["location"]["pointer"], f["location"]["line"], f["location"]["column"]) for f in found} == {
+        ("/Pet/properties/name/type", 4, 12)
+    }
