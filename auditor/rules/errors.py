@@ -22,7 +22,7 @@ from auditor.rules.registry import Option, Violation, rule
 from auditor.spec import pointer as jp
 from auditor.spec.document import At, OperationRef
 
-SHAPES = ("rfc9457", "microsoft", "google", "stripe", "jsonapi")
+SHAPES = ("rfc9457", "microsoft", "google", "stripe", "jsonapi", "flat")
 SHAPE_ALIASES = {"azure": "microsoft", "problem": "rfc9457", "problem-details": "rfc9457", "ibm": "jsonapi"}
 SHAPE_LABELS = {
     "rfc9457": "RFC 9457 problem details {type, title, status, detail, instance}",
@@ -30,15 +30,18 @@ SHAPE_LABELS = {
     "google": "Google {error: {code, message, status}}",
     "stripe": "Stripe {error: {type, message}}",
     "jsonapi": "JSON:API {errors: [{code|status, title|detail|message}]}",
+    "flat": "flat {code, message}",
 }
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance"}
-CODE_NAMES = {"code", "type", "errorcode", "reason", "errortype", "status"}
-MESSAGE_NAMES = {"message", "detail", "title", "errordescription", "errormessage", "description", "msg"}
+CODE_NAMES = {"code", "type", "reason", "kind", "errortype", "errcode"}
+CODE_SUFFIXES = ("code",)
+MESSAGE_NAMES = {"message", "msg", "detail", "title", "description", "summary", "errordescription"}
+MESSAGE_SUFFIXES = ("message", "msg", "detail", "title", "description", "summary")
 HINT_NAMES = {
-    "help", "links", "link", "docurl", "documentationurl", "documentation", "moreinfo", "helpurl",
-    "about", "target", "pointer", "param", "parameter", "field", "fields", "source", "invalidparams",
-    "location", "path", "jsonpointer",
+    "help", "links", "link", "documentation", "moreinfo", "about", "target", "pointer", "param",
+    "parameter", "field", "fields", "source", "invalidparams", "location", "path", "jsonpointer",
 }  # fmt: skip
+HINT_SUFFIXES = ("link", "links", "url", "uri", "href")
 LEAK_NAMES = ["stack", "stackTrace", "stack_trace", "exception", "sqlState", "sql", "traceback", "backtrace"]
 
 
@@ -53,6 +56,27 @@ def status_class(status: str) -> str:
 def norm(name: str) -> str:
     """Property-name comparison key: case-insensitive, ``_`` and ``-`` ignored."""
     return re.sub(r"[_\-]", "", name).lower()
+
+
+def is_code_name(name: str, schema: Any) -> bool:
+    """A machine-readable code field: ``code``, ``errorCode``, ``type``, ``reason``, ... A numeric
+    ``status``/``statusCode``/``httpCode`` only repeats the HTTP status and does not count;
+    Google's string ``status`` (``NOT_FOUND``) does."""
+    n = norm(name)
+    numeric = isinstance(schema, dict) and bool(schema_types(schema) & {"integer", "number"})
+    if "status" in n or "http" in n:
+        return (n == "status" or n.endswith("code")) and not numeric and "string" in schema_types(schema)
+    return n in CODE_NAMES or n.endswith(CODE_SUFFIXES)
+
+
+def is_message_name(name: str) -> bool:
+    n = norm(name)
+    return n in MESSAGE_NAMES or n.endswith(MESSAGE_SUFFIXES)
+
+
+def is_hint_name(name: str) -> bool:
+    n = norm(name)
+    return n in HINT_NAMES or n.endswith(HINT_SUFFIXES)
 
 
 # --- reading error bodies ---------------------------------------------------------------------
@@ -183,6 +207,9 @@ def shapes_of(ctx: Context, body: Body, custom: list[str] = ()) -> set[str]:
     errs = v.items("errors")
     if errs is not None and errs.has("code", "status") and errs.has("title", "detail", "message"):
         found.add("jsonapi")
+    code, message = code_and_message_of(v)
+    if code and message:
+        found.add("flat")
     for entry in custom:
         if all(v.at_path(p) for p in entry.split(",") if p.strip()):
             found.add("custom")
@@ -274,7 +301,8 @@ def structured_error_schema(ctx: Context):
       of `type`, `title`, `status`, `detail`, `instance`;
     - `microsoft` (alias `azure`): `{error: {code, message}}`; `google`: `{error: {code,
       message, status}}`; `stripe`: `{error: {type, message}}`; `jsonapi` (alias `ibm`):
-      `{errors: [{code|status, title|detail|message}]}`;
+      `{errors: [{code|status, title|detail|message}]}`; `flat`: a code and a message at the
+      top level (`{code, message}`, Twilio, Adyen; see errors/code-and-message for the names);
     - your own, with `custom-shapes: ["code,message"]` (paths like `error.code`, `errors[].code`).
 
     A `oneOf`/`anyOf` body passes only when every branch has an accepted shape. When a body has
@@ -435,9 +463,13 @@ def code_and_message(ctx: Context):
     What it checks: every JSON error body object (after `$ref`/`allOf`; each `oneOf` branch) has
     both a machine-readable code and a human-readable message, either at the top level, in an
     `error` object, or in the items of an `errors` array. Codes: `code`, `type` (the problem
-    type URI), `errorCode`, `reason`, `status` (Google's string status) or a string `error`
-    (OAuth). Messages: `message`, `detail`, `title`, `description`, `error_description`,
-    `errorMessage`, `msg`. Bodies without properties are left to errors/structured-error-schema.
+    type URI), `reason`, `kind`, any name ending in `code` (`errorCode`, `errcode`), a string
+    `status` (Google's `NOT_FOUND`); a numeric `status`/`statusCode` only repeats the HTTP
+    status and does not count. Messages: `message`, `detail`, `title`, `description`,
+    `summary`, `msg` and names ending in them (`errorSummary`, `error_description`). A string
+    `error` is the code when nothing else is (OAuth `{error, error_description}`) and the message
+    otherwise (Matrix `{errcode, error}`). Bodies without properties are left to
+    errors/structured-error-schema. Names compare ignoring case, `_` and `-`.
 
     Why it matters: programs branch on the code, people read the message. A body with only a
     message forces clients to parse prose; a body with only a numeric status repeats the HTTP
@@ -466,25 +498,34 @@ def code_and_message(ctx: Context):
         for _resp, body in error_bodies(ctx, op):
             if not _has_properties(body):
                 continue
-            views = containers(ctx, body)
-            has_code = any(_has_code(v) for v in views)
-            has_message = any(v.has(*MESSAGE_NAMES) for v in views)
-            if has_code and has_message:
+            found = [code_and_message_of(v) for v in containers(ctx, body)]
+            if any(c and m for c, m in found):
                 continue
+            has_code = any(c for c, _ in found)
+            has_message = any(m for _, m in found)
             missing = [w for w, ok in (("machine-readable code", has_code), ("human-readable message", has_message)) if not ok]
             yield Violation(f"error body has no {' and no '.join(missing)}", body.at, operation=op)
 
 
-def _has_code(v: View) -> bool:
-    for name in CODE_NAMES:
-        sub = v.prop(name)
-        if sub is None:
+def code_and_message_of(v: View) -> tuple[bool, bool]:
+    """Whether the object has a code field and a message field. A string ``error`` is the code
+    when nothing else is (OAuth ``{error, error_description}``) and the message when a code
+    exists (Matrix ``{errcode, error}``)."""
+    code = message = False
+    for key, raw in v.props.items():
+        if norm(str(key)) == "error":
             continue
-        if name == "status" and "string" not in schema_types(sub):
-            continue  # an integer status repeats the HTTP status; Google's status is a string code
-        return True
+        if not code and is_code_name(str(key), v.prop(str(key))):
+            code = True
+        elif not message and is_message_name(str(key)):
+            message = True
     err = v.prop("error")
-    return isinstance(err, dict) and "string" in schema_types(err)
+    if isinstance(err, dict) and "string" in schema_types(err):
+        if not code:
+            code = True
+        elif not message:
+            message = True
+    return code, message
 
 
 @rule(
@@ -497,9 +538,9 @@ def recovery_hint(ctx: Context):
     """
     What it checks: every JSON error body (after `$ref`/`allOf`; each `oneOf` branch) offers a
     recovery hint somewhere inside it: a problem `type` (a URI that should lead to
-    documentation) in an RFC 9457 body, a link field (`help`, `links`, `doc_url`,
-    `documentation_url`, `more_info`, `about`...) or a per-field locator (`pointer`, `target`,
-    `param`, `field`, `source`, `invalid_params`, ...).
+    documentation) in an RFC 9457 body, a link field (`help`, `links`, `more_info`, `about`, or
+    any name ending in `link`, `url`, `uri`, `href`: `doc_url`, `errorLink`, `helpUrl`) or a
+    per-field locator (`pointer`, `target`, `param`, `field`, `source`, `invalid_params`, ...).
 
     Why it matters: a caller who hits an error needs to know what to change. A link to the
     error's documentation or the name of the offending field turns a support ticket into a fix.
@@ -529,9 +570,9 @@ def recovery_hint(ctx: Context):
                 continue
             if "rfc9457" in shapes_of(ctx, body) and View(ctx, body.schema, body.at).has("type"):
                 continue
-            names = {norm(str(k)) for node, _ in ctx.walk_schema(body.schema, body.at, max_nodes=500)
-                     for k in (node.get("properties") or {})}  # fmt: skip
-            if not names & HINT_NAMES:
+            names = [str(k) for node, _ in ctx.walk_schema(body.schema, body.at, max_nodes=500)
+                     for k in (node.get("properties") or {})]  # fmt: skip
+            if not any(is_hint_name(n) for n in names):
                 yield Violation("error body offers no documentation link or per-field locator", body.at, operation=op)
 
 

@@ -21,6 +21,7 @@ from auditor.spec.document import At
 
 MECHANISMS = ("url", "header", "query", "media-type")
 VERSION_SEGMENT = re.compile(r"^v(\d+)(?:\.\d+)*(?:[a-z]+\d*)?$|^\d{4}-\d{2}-\d{2}$", re.IGNORECASE)
+BARE_VERSION = re.compile(r"^(\d+)(?:\.\d+)?$")  # /1.1, /2.0, /2: a version in a base URL, not in resource paths
 VERSION_VARIABLE = re.compile(r"^(?:api[-_]?)?version$", re.IGNORECASE)
 VERSION_HEADER = re.compile(r"version$", re.IGNORECASE)
 VERSION_QUERY = re.compile(r"^(?:api[-_.]?)?version$", re.IGNORECASE)
@@ -63,7 +64,7 @@ def url_versions(ctx: Context) -> list[UrlVersion]:
     if ctx.is_swagger2:
         base = ctx.data.get("basePath")
         if isinstance(base, str):
-            found += [UrlVersion(s, ctx.root.child("basePath")) for s in _segments(base) if VERSION_SEGMENT.match(s)]
+            found += [UrlVersion(s, ctx.root.child("basePath")) for s in _segments(base) if _base_version(s)]
     else:
         servers = ctx.data.get("servers")
         for i, server in enumerate(servers if isinstance(servers, list) else []):
@@ -71,7 +72,7 @@ def url_versions(ctx: Context) -> list[UrlVersion]:
                 continue
             url, named = _substitute(server["url"], server.get("variables"))
             at = ctx.root.child("servers", i, "url")
-            segs = [s for s in _segments(urllib.parse.urlsplit(url).path) if VERSION_SEGMENT.match(s)]
+            segs = [s for s in _segments(urllib.parse.urlsplit(url).path) if _base_version(s)]
             found += [UrlVersion(s, at) for s in segs]
             if named and not segs:
                 found.append(UrlVersion("{version}", at))
@@ -85,19 +86,35 @@ def url_versions(ctx: Context) -> list[UrlVersion]:
         if not isinstance(path, str) or path.startswith("x-"):
             continue
         segs = _segments(path)
-        if segs and segs[0].lower() in META_SEGMENTS:
+        if _is_meta(segs):
             continue
-        hit = next((s for s in segs[:3] if VERSION_SEGMENT.match(s)), None)
+        hit = next((s for i, s in enumerate(segs[:3]) if VERSION_SEGMENT.match(s) or (i == 0 and BARE_VERSION.match(s))), None)
         if hit is None:
             return []
         per_path.append(UrlVersion(hit, ctx.root.child("paths", path)))
     return per_path
 
 
+def _base_version(segment: str) -> bool:
+    return bool(VERSION_SEGMENT.match(segment) or BARE_VERSION.match(segment))
+
+
+def _is_meta(segments: list[str]) -> bool:
+    return any(s.lower() in META_SEGMENTS for s in segments)
+
+
+def url_major(segment: str) -> int | None:
+    """``v2beta1`` -> 2, ``2.0`` -> 2; None for dates and variables."""
+    m = VERSION_SEGMENT.match(segment)
+    if m is not None:
+        return int(m.group(1)) if m.group(1) is not None else None
+    m = BARE_VERSION.match(segment)
+    return int(m.group(1)) if m else None
+
+
 def _versionable_ops(ctx: Context):
     for op in ctx.operations():
-        segs = _segments(op.path)
-        if not (segs and segs[0].lower() in META_SEGMENTS):
+        if not _is_meta(_segments(op.path)):
             yield op
 
 
@@ -149,9 +166,10 @@ def version_declared(ctx: Context):
     mechanisms in the `allowed` option (all four by default):
 
     - `url`: a segment like `v1`, `v2beta1` or `2024-01-01` in a server URL (variable defaults
-      substituted; a server variable named `version` counts), in Swagger 2.0 `basePath`, or
-      among the first three segments of every path (`/health`, `/.well-known`, `/openapi.json`
-      and similar meta paths excepted);
+      substituted; a server variable named `version` counts) or Swagger 2.0 `basePath`, where a
+      bare `1.1` or `2` counts too; or among the first three segments of every path (a bare
+      number only as the first, like `/2/tweets`), paths with a meta segment (`health`,
+      `.well-known`, `openapi.json`, ...) excepted;
     - `header`: every operation has a header parameter whose name ends in `version`
       (`Api-Version`, `Accept-Version`, `Stripe-Version`, `X-GitHub-Api-Version`);
     - `query`: every operation has a query parameter `api-version` (or `version`);
@@ -268,7 +286,8 @@ def major_consistency(ctx: Context):
     What it checks: when the version is in the URL (server URL, `basePath` or path prefix, as
     in versioning/version-declared) with one single major (`v2`, `v2beta1`), the MAJOR of
     `info.version` is the same number. Documents that serve several majors (`/v1/...` and
-    `/v2/...`), date versions and non-numeric `info.version` values are skipped.
+    `/v2/...`), date and calendar versions (`2024-01-01`, `2025.0`) and non-numeric
+    `info.version` values are skipped.
 
     Why it matters: the two numbers drift apart when a breaking change bumps one but not the
     other, and readers cannot tell which one is right.
@@ -291,14 +310,13 @@ def major_consistency(ctx: Context):
         return
     value, at = found
     info_major = _major(value)
-    if info_major is None:
-        return
+    if info_major is None or info_major >= 1900:
+        return  # not numeric, or a calendar version (2025.0): not comparable with /v2
     majors = set()
     for u in url_versions(ctx):
-        m = VERSION_SEGMENT.match(u.segment)
-        if m is None or m.group(1) is None:
+        major = url_major(u.segment)
+        if major is None:
             return  # a date or a variable: nothing to compare
-        majors.add(int(m.group(1)))
+        majors.add(major)
     if len(majors) == 1 and info_major not in majors:
-        url_major = majors.pop()
-        yield Violation(f"info.version {value!r} has major {info_major} but the URL says v{url_major}", at)
+        yield Violation(f"info.version {value!r} has major {info_major} but the URL says v{majors.pop()}", at)

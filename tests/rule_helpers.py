@@ -1,0 +1,36 @@
+"""Run one rule over an inline document (and optional extra files) with chosen options."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from auditor.config import Config, RuleSetting
+from auditor.engine import run_rules
+from auditor.model import Finding
+from auditor.rules import load_builtin_rules
+from auditor.spec.document import Spec
+
+REGISTRY = load_builtin_rules()
+
+
+def run_rule(tmp_path: Path, rule_id: str, doc: str, files: dict[str, str] | None = None, **options) -> list[Finding]:
+    """Findings of ``rule_id`` on ``doc`` (YAML text). ``options`` use the option names with
+    ``_`` for ``-`` (``accept_ranges=True``)."""
+    r = REGISTRY.get(rule_id)
+    assert r is not None, rule_id
+    for name, text in (files or {}).items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    path = tmp_path / "openapi.yaml"
+    path.write_text(textwrap.dedent(doc), encoding="utf-8")
+    opts = {**r.defaults(), **{k.replace("_", "-"): v for k, v in options.items()}}
+    config = Config(settings={rule_id: RuleSetting(True, r.severity, opts)})
+    return [f for f in run_rules(Spec.load(str(path)), config, REGISTRY).findings if f.rule == rule_id]
+
+
+def operations(finding: Finding) -> list[str]:
+    """The operations a finding concerns: its own, or the merged list for a shared component."""
+    if finding.evidence and "operations" in finding.evidence:
+        return list(finding.evidence["operations"])
+    return [str(finding.operation)] if finding.operation else []
