@@ -190,6 +190,7 @@ YAML_CASES = {
     "bom": b"\xef\xbb\xbfa: 1\n",
     "anchors": b"a: &x {b: 1}\nc: *x\nd:\n  <<: *x\n  e: 2\n",
     "tags": b"a: !!str 12\nb: !!int '7'\n",
+    "empty": b"security:\n  - {}\n  - []\n  - a: 1\nx: [{}, [], {b: []}]\ny:\n  - |\n    block in a list\n",
 }
 
 
@@ -197,6 +198,7 @@ JSON_CASES = {
     "escapes": b'{"a": "\\u00e9\\/\\n\\"x", "b~/c": [1, 2.5e3, -0, true, null, {"d": []}], "\\u00fc": {}}',
     "layout": b'\t{\n\t"a" :\t[ {"b":1} ,\r\n {"c" : "x"}],"e":{}}\n',
     "duplicates": b'{"a": 1, "b": {"c": 1, "c": 2}, "a": 3}',
+    "empty": b'{"security": [{}, [], {"a": []}], "x": [[], [{}]]}',
     "unicode": '{"\u00e9t\u00e9": ["\u00fc", {"k": "v"}], "z": "\u4e2d\u6587"}'.encode(),
 }
 

@@ -83,7 +83,8 @@ def parse(data: bytes, name: str) -> Parsed:
         try:
             tree, buf, root = yaml_fast.parse_tree(source)
             value, duplicates, scalars = yaml_fast.build(tree, root, name)
-            return Parsed(value, yaml_fast.RymlLocator(tree, buf, source, root, scalars), "yaml", duplicates)
+            locator = yaml_fast.RymlLocator(tree, buf, source, root, scalars, lambda: _yaml_locator(text))
+            return Parsed(value, locator, "yaml", duplicates)
         except yaml_fast.Unsupported:
             pass  # tags, anchors, merge keys, syntax errors: the PyYAML path decides
     return _parse_yaml(text, name)
@@ -259,6 +260,17 @@ def _parse_yaml(text: str, name: str) -> Parsed:
     builder = _YamlBuilder(name)
     data = builder.build(root)
     return Parsed(data, YamlLocator(root), "yaml", builder.duplicates)
+
+
+def _yaml_locator(text: str) -> YamlLocator:
+    """The PyYAML locator of a document already loaded (and so known to compose)."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        return YamlLocator(loader.get_single_node())
+    finally:
+        loader.dispose()
 
 
 class _YamlBuilder:

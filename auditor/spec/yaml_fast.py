@@ -27,6 +27,7 @@ from auditor.spec.parse import MAX_DEPTH, Locator, _depth_error as depth_error
 _KEY, _VAL, _MAP, _SEQ, _DOC, _STREAM = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 _REFS_TAGS_ANCHORS = 0x40 | 0x80 | 0x100 | 0x200 | 0x400 | 0x800  # KEYREF VALREF KEYANCH VALANCH KEYTAG VALTAG
 _KEYQUO, _VALQUO = 0x0AA00000, 0x15400000  # any quoted/literal/folded style
+_VAL_BLOCK = 0x400000 | 0x1000000  # VAL_LITERAL | VAL_FOLDED
 _FLOW = 0x10000 | 0x20000  # FLOW_SL | FLOW_ML
 _NONE = (1 << 64) - 1
 
@@ -244,7 +245,9 @@ class RymlLocator(Locator):
     a mapping member at its key, a sequence item at its value (a quoted scalar at its quote, a
     flow collection at its bracket)."""
 
-    def __init__(self, tree, buf: bytearray, source: bytes, root: int, scalars: Scalars) -> None:
+    def __init__(self, tree, buf: bytearray, source: bytes, root: int, scalars: Scalars, fallback=None) -> None:
+        self.fallback = fallback  # () -> Locator, for the rare node ryml keeps no position for
+        self._fallback: Locator | None = None
         self.tree = tree
         self.buf = buf  # parsed in place: filtered scalars overwrite it, so positions read `source`
         self.source = source
@@ -272,7 +275,15 @@ class RymlLocator(Locator):
                 offset = self._start(node)
             else:
                 return None
-        return None if offset is None else self._line_col(offset)
+        if offset is None:
+            # an empty collection in a sequence (`- {}`) or a block scalar ryml moved to its
+            # arena: no view into the text; the reference locator knows
+            if self.fallback is None:
+                return None
+            if self._fallback is None:
+                self._fallback = self.fallback()
+            return self._fallback._locate(tokens)
+        return self._line_col(offset)
 
     def _index(self, node: int) -> dict[str, int]:
         members = self._members.get(node)
@@ -301,6 +312,8 @@ class RymlLocator(Locator):
         tree = self.tree
         typ = tree.type(node)
         if not typ & (_MAP | _SEQ):
+            if typ & _VAL_BLOCK:
+                return None  # the view starts at the text, PyYAML marks the `|`/`>`: fallback
             return self._view(tree.val(node), typ & _VALQUO)
         first = tree.first_child(node)
         inner = None if first == _NONE else (
@@ -345,7 +358,7 @@ class LazyLocator(Locator):
         if self._inner is None:
             try:
                 tree, buf, root = parse_tree(self.source)
-                self._inner = RymlLocator(tree, buf, self.source, root, Scalars())
+                self._inner = RymlLocator(tree, buf, self.source, root, Scalars(), self.fallback)
             except Unsupported:
                 self._inner = self.fallback()
         return self._inner._locate(tokens)
