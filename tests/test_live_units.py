@@ -1,0 +1,51 @@
+"""The live run's pure parts: operation selection and header secrets (no network)."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.errors import UsageError
+from auditor.live.secrets import MASK, parse_headers
+from auditor.live.select import select
+from auditor.spec.document import Spec
+from fixtures.service import SPEC
+
+ALL = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/items"), ("POST", "/v1/items"),
+       ("GET", "/v1/items/{itemId}"), ("DELETE", "/v1/items/{itemId}")}
+
+
+@pytest.mark.parametrize(
+    "include, exclude, expected",
+    [
+        ([], [], None),
+        (["GET"], [], {op for op in ALL if op[0] == "GET"}),
+        (["/v1/*"], [], {op for op in ALL if op[1].startswith("/v1/")}),
+        (["GET /v1/items/*"], [], {("GET", "/v1/items/{itemId}")}),
+        (["tag:health"], [], {("GET", "/healthz"), ("GET", "/readyz")}),
+        (["id:createItem", "id:deleteItem"], [], {("POST", "/v1/items"), ("DELETE", "/v1/items/{itemId}")}),
+        ([], ["tag:health", "DELETE"], ALL - {("GET", "/healthz"), ("GET", "/readyz"), ("DELETE", "/v1/items/{itemId}")}),
+        (["* /v1/items"], ["POST"], {("GET", "/v1/items")}),
+    ],
+)
+def test_select(include, exclude, expected):
+    assert select(Spec.load(str(SPEC)), include, exclude) == (frozenset(expected) if expected is not None else None)
+
+
+def test_header_secrets_are_masked_by_value_and_by_name():
+    headers, masker = parse_headers(
+        ["Authorization: Bearer ${TOKEN}", "X-Tenant: acme-corp", "X-Api-Key: k-123456"],
+        {"TOKEN": "t0k3n-value"},
+    )
+    assert headers == {"Authorization": "Bearer t0k3n-value", "X-Tenant": "acme-corp", "X-Api-Key": "k-123456"}
+    curl = "curl -H 'Authorization: Bearer t0k3n-value' -H 'X-Api-Key: k-123456' -H 'X-Tenant: acme-corp' http://h/?t=t0k3n-value"
+    masked = masker.text(curl)
+    assert "t0k3n-value" not in masked and "k-123456" not in masked and "acme-corp" in masked and MASK in masked
+    assert masker.headers({"Authorization": "Bearer anything", "Set-Cookie": "s=1", "Accept": "application/json"}) == {
+        "Authorization": f"Bearer {MASK}", "Set-Cookie": MASK, "Accept": "application/json"}
+    assert masker.deep({"a": ["x t0k3n-value y"]}) == {"a": [f"x {MASK} y"]}
+
+
+@pytest.mark.parametrize("raw", ["NoColon", ": value", "Bad Name: v"])
+def test_malformed_headers_are_usage_errors(raw):
+    with pytest.raises(UsageError):
+        parse_headers([raw], {})
