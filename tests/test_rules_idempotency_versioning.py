@@ -46,6 +46,9 @@ def test_idempotent_methods_never_need_a_key(tmp_path):
         ("/authors", "createAuthor", "Create an author", False),  # 'auth' is not a word here
         ("/checkout", "", "", False),
         ("/queries-log", "addEntry", "", False),  # only whole words count
+        ("/files", "createFile", "Upload a file; usage counts tokens", False),  # summaries: first word only
+        ("/checklists/{id}/checkItems", "addCheckItem", "", False),
+        ("/pets/{id}/validate", "", "", True),  # the last literal segment
     ],
 )
 def test_read_and_session_style_posts_are_exempt(tmp_path, path, op_id, summary, exempt):
@@ -163,6 +166,22 @@ def test_version_in_paths_with_unversioned_health(tmp_path):
   /health: {get: {responses: {"200": {description: ok}}}}
   /.well-known/openid-configuration: {get: {responses: {"200": {description: ok}}}}""")
     assert run_rule(tmp_path, "versioning/version-declared", doc) == []
+
+
+@pytest.mark.parametrize(
+    "paths, ok",
+    [
+        (["/api/2/issue", "/api/2/project"], True),  # a literal number in a path is a version
+        (["/vendor/shipping/v1/labels", "/vendor/shipping/v1/orders"], True),
+        (["/{dataset}/{version}/fields"], True),
+        (["/api/v1/workflows", "/api/v1/archived", "/artifact-files/{id}"], True),  # most paths
+        (["/api/v1/workflows", "/artifacts/{id}", "/artifact-files/{id}"], False),
+        (["/orders/{id}/status", "/orders"], False),  # `status` is only a meta segment first
+    ],
+)
+def test_version_in_paths(tmp_path, paths, ok):
+    doc = api("".join(f'\n  {p}: {{get: {{responses: {{"200": {{description: ok}}}}}}}}' for p in paths))
+    assert (run_rule(tmp_path, "versioning/version-declared", doc) == []) is ok
 
 
 @pytest.mark.parametrize(

@@ -492,17 +492,20 @@ def code_and_message(ctx: Context):
 
     Fix: add the missing field to the shared error schema.
     """
+    cache: dict[At, tuple[bool, bool]] = {}
     for op in ctx.operations():
         if op.method == "head":
             continue
         for _resp, body in error_bodies(ctx, op):
             if not _has_properties(body):
                 continue
-            found = [code_and_message_of(v) for v in containers(ctx, body)]
-            if any(c and m for c, m in found):
+            if body.at not in cache:
+                found = [code_and_message_of(v) for v in containers(ctx, body)]
+                both = any(c and m for c, m in found)
+                cache[body.at] = (both or any(c for c, _ in found), both or any(m for _, m in found))
+            has_code, has_message = cache[body.at]
+            if has_code and has_message:
                 continue
-            has_code = any(c for c, _ in found)
-            has_message = any(m for _, m in found)
             missing = [w for w, ok in (("machine-readable code", has_code), ("human-readable message", has_message)) if not ok]
             yield Violation(f"error body has no {' and no '.join(missing)}", body.at, operation=op)
 
@@ -562,18 +565,24 @@ def recovery_hint(ctx: Context):
 
     Fix: add a documentation link and, for validation errors, a per-field locator.
     """
+    cache: dict[At, bool] = {}
     for op in ctx.operations():
         if op.method == "head":
             continue
         for _resp, body in error_bodies(ctx, op):
             if not _has_properties(body):
                 continue
-            if "rfc9457" in shapes_of(ctx, body) and View(ctx, body.schema, body.at).has("type"):
-                continue
-            names = [str(k) for node, _ in ctx.walk_schema(body.schema, body.at, max_nodes=500)
-                     for k in (node.get("properties") or {})]  # fmt: skip
-            if not any(is_hint_name(n) for n in names):
+            if body.at not in cache:
+                cache[body.at] = _offers_hint(ctx, body)
+            if not cache[body.at]:
                 yield Violation("error body offers no documentation link or per-field locator", body.at, operation=op)
+
+
+def _offers_hint(ctx: Context, body: Body) -> bool:
+    if "rfc9457" in shapes_of(ctx, body) and View(ctx, body.schema, body.at).has("type"):
+        return True
+    names = (str(k) for node, _ in ctx.walk_schema(body.schema, body.at, max_nodes=500) for k in (node.get("properties") or {}))
+    return any(is_hint_name(n) for n in names)
 
 
 @rule(

@@ -21,7 +21,7 @@ from auditor.spec.document import At
 
 MECHANISMS = ("url", "header", "query", "media-type")
 VERSION_SEGMENT = re.compile(r"^v(\d+)(?:\.\d+)*(?:[a-z]+\d*)?$|^\d{4}-\d{2}-\d{2}$", re.IGNORECASE)
-BARE_VERSION = re.compile(r"^(\d+)(?:\.\d+)?$")  # /1.1, /2.0, /2: a version in a base URL, not in resource paths
+BARE_VERSION = re.compile(r"^(\d+)(?:\.\d+)?$")  # /1.1, /2.0, /2
 VERSION_VARIABLE = re.compile(r"^(?:api[-_]?)?version$", re.IGNORECASE)
 VERSION_HEADER = re.compile(r"version$", re.IGNORECASE)
 VERSION_QUERY = re.compile(r"^(?:api[-_.]?)?version$", re.IGNORECASE)
@@ -58,8 +58,8 @@ def _substitute(url: str, variables: Any) -> tuple[str, bool]:
 
 
 def url_versions(ctx: Context) -> list[UrlVersion]:
-    """Version segments in server URLs (3.x) or ``basePath`` (2.0), else in the first three
-    segments of every path (paths like /health, /.well-known/... excepted)."""
+    """Version segments in server URLs (3.x) or ``basePath`` (2.0), else in the paths (when at
+    least half of the non-meta paths carry one)."""
     found: list[UrlVersion] = []
     if ctx.is_swagger2:
         base = ctx.data.get("basePath")
@@ -81,26 +81,36 @@ def url_versions(ctx: Context) -> list[UrlVersion]:
     paths = ctx.data.get("paths")
     if not isinstance(paths, dict):
         return []
-    per_path = []
+    per_path, unversioned = [], 0
     for path in paths:
         if not isinstance(path, str) or path.startswith("x-"):
             continue
         segs = _segments(path)
         if _is_meta(segs):
             continue
-        hit = next((s for i, s in enumerate(segs[:3]) if VERSION_SEGMENT.match(s) or (i == 0 and BARE_VERSION.match(s))), None)
+        hit = next((s for s in segs if _path_version(s)), None)
         if hit is None:
-            return []
-        per_path.append(UrlVersion(hit, ctx.root.child("paths", path)))
-    return per_path
+            unversioned += 1
+        else:
+            per_path.append(UrlVersion(hit, ctx.root.child("paths", path)))
+    return per_path if len(per_path) >= unversioned else []
 
 
 def _base_version(segment: str) -> bool:
     return bool(VERSION_SEGMENT.match(segment) or BARE_VERSION.match(segment))
 
 
+def _path_version(segment: str) -> bool:
+    """A literal ``v2``/``2``/``1.1``/date segment (ids are always templated in OpenAPI paths),
+    or a template named like a version (``{version}``, ``{apiVersion}``)."""
+    if segment.startswith("{") and segment.endswith("}"):
+        return bool(VERSION_VARIABLE.match(segment[1:-1]))
+    return _base_version(segment)
+
+
 def _is_meta(segments: list[str]) -> bool:
-    return any(s.lower() in META_SEGMENTS for s in segments)
+    """/health, /openapi.json, ... and anything under /.well-known: unversioned on purpose."""
+    return bool(segments) and segments[0].lower() in META_SEGMENTS or ".well-known" in segments
 
 
 def url_major(segment: str) -> int | None:
@@ -167,9 +177,12 @@ def version_declared(ctx: Context):
 
     - `url`: a segment like `v1`, `v2beta1` or `2024-01-01` in a server URL (variable defaults
       substituted; a server variable named `version` counts) or Swagger 2.0 `basePath`, where a
-      bare `1.1` or `2` counts too; or among the first three segments of every path (a bare
-      number only as the first, like `/2/tweets`), paths with a meta segment (`health`,
-      `.well-known`, `openapi.json`, ...) excepted;
+      bare `1.1` or `2` counts too; or in the paths themselves: at least half of them (meta
+      paths like `/health`, `/openapi.json` and `/.well-known/...` not counted) have such a
+      literal segment anywhere (`/2/tweets`, `/api/2/issue`, `/vendor/shipping/v1/labels`;
+      ids are templated in OpenAPI, so a literal number is a version) or a template named
+      `{version}`. Half, not all: APIs that version most paths and leave a few helpers
+      unversioned (Argo, Kubernetes) do declare a mechanism;
     - `header`: every operation has a header parameter whose name ends in `version`
       (`Api-Version`, `Accept-Version`, `Stripe-Version`, `X-GitHub-Api-Version`);
     - `query`: every operation has a query parameter `api-version` (or `version`);
