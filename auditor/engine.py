@@ -39,15 +39,15 @@ def run_rules(spec: Spec, config: Config, registry: Registry, only: Iterable[str
             continue
         setting = config.setting(r)
         ctx = Context(spec, options=dict(setting.options), public=config.public)
-        merged: dict[tuple[At | None, str], tuple[Violation, list[Operation]]] = {}
+        # operations as an insertion-ordered set: a shared component can be used by thousands
+        merged: dict[tuple[At | None, str], tuple[Violation, dict[Operation, None]]] = {}
         for v in _run_one(r, ctx):
             key = (v.at, v.message)
-            ops = merged.setdefault(key, (v, []))[1]
+            seen_ops = merged.setdefault(key, (v, {}))[1]
             if v.operation is not None:
-                op = Operation(v.operation.method.upper(), v.operation.path)
-                if op not in ops:
-                    ops.append(op)
-        for v, ops in merged.values():
+                seen_ops[Operation(v.operation.method.upper(), v.operation.path)] = None
+        for v, seen_ops in merged.values():
+            ops = list(seen_ops)
             finding = _to_finding(spec, config, r, v, ops)
             if finding is None:
                 continue
