@@ -358,7 +358,7 @@ def test_an_unresolvable_ref_is_not_an_empty_schema(lint):
 # --- T21 health, observability, T26 pagination, T22 deprecation --------------------------------
 
 
-@pytest.mark.parametrize("path", ["/health", "/api/v1/healthz", "/livez", "/actuator/health", "/health/live", "/PING"])
+@pytest.mark.parametrize("path", ["/health", "/api/v1/healthz", "/livez", "/actuator/health", "/health/live", "/PING", "/_ping", "/status/health.json"])
 def test_liveness_paths(lint, path):
     spec = f"""
     openapi: 3.0.3
@@ -440,3 +440,19 @@ def test_schemes_required_nowhere_is_one_finding_listing_the_operations(lint):
     assert finding.location.pointer == "/securityDefinitions"
     assert finding.evidence["operations"] == ["GET /a", "GET /b"]
     assert lint(spec, "security/operations-secured") == []
+
+
+def test_security_schemes_mapping_behind_a_ref_is_followed(lint, write):
+    write("schemes.yaml", "bearer: {type: http, scheme: bearer}\nbasic: {type: http, scheme: basic}\n")
+    spec = """
+    openapi: 3.0.3
+    info: {title: t, version: 1.0.0}
+    components: {securitySchemes: {$ref: "./schemes.yaml"}}
+    security: [{bearer: []}]
+    paths:
+      /a: {post: {responses: {"200": {description: ok}}}}
+    """
+    assert lint(spec, "security/scheme-exists") == []
+    assert lint(spec, "security/schemes-defined") == []
+    [weak] = lint(spec, "security/no-weak-schemes")
+    assert weak.location.file.endswith("schemes.yaml") and weak.location.pointer == "/basic/scheme"

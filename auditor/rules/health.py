@@ -14,8 +14,8 @@ from auditor.rules.context import Context
 from auditor.rules.registry import Option, Violation, rule
 
 _PREFIX = r"^(?:/[^/{}]+)*?/"
-LIVENESS = _PREFIX + r"(?:health(?:z|check|-check)?|livez?|liveness|ping|heartbeat|alive|health/live(?:ness)?|actuator/health(?:/liveness)?)/?$"
-READINESS = _PREFIX + r"(?:readyz?|readiness|health/ready(?:iness)?|actuator/health/readiness)/?$"
+LIVENESS = _PREFIX + r"_?(?:health(?:z|check|-check)?|livez?|liveness|ping|heartbeat|alive|health/live(?:ness)?|actuator/health(?:/liveness)?)(?:\.json)?/?$"
+READINESS = _PREFIX + r"_?(?:readyz?|readiness|health/ready(?:iness)?|actuator/health/readiness)(?:\.json)?/?$"
 
 
 def _find(ctx: Context, pattern: str):
@@ -38,8 +38,9 @@ def liveness(ctx: Context):
     """
     What it checks: some GET (or HEAD) operation's path matches the liveness pattern: the last
     segments are `health`, `healthz`, `healthcheck`, `livez`, `live`, `liveness`, `ping`,
-    `heartbeat`, `health/live`, `actuator/health` or `actuator/health/liveness`, after any
-    literal prefix (`/v1/health`). The pattern is the option `pattern`.
+    `heartbeat`, `health/live`, `actuator/health` or `actuator/health/liveness` (an `_` prefix
+    as in Docker's `/_ping` and a `.json` suffix are accepted), after any literal prefix
+    (`/v1/health`). The pattern is the option `pattern`.
 
     Why it matters: orchestrators, load balancers and uptime monitors need one cheap, stable URL
     to decide whether to route to or restart an instance; documenting it makes it part of the

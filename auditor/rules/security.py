@@ -30,7 +30,7 @@ READ_METHODS = frozenset({"get", "head", "query"})
 
 _STATIC_PREFIX = r"^(?:/[^/{}]+)*?/"  # only literal segments before the keyword: /v1/health, not /jobs/{id}/ping
 DEFAULT_PUBLIC_PATHS = [
-    _STATIC_PREFIX + r"(?i:health(?:[-_]?check|z)?|livez?|liveness|readyz?|readiness|ping|heartbeat)(?:/[^{}]*)?$",
+    _STATIC_PREFIX + r"_?(?i:health(?:[-_]?check|z)?|livez?|liveness|readyz?|readiness|ping|heartbeat)(?:\.json)?(?:/[^{}]*)?$",
     _STATIC_PREFIX + r"(?i:actuator/(?:health|info))(?:/[^{}]*)?$",
     _STATIC_PREFIX + r"(?i:login|logout|sign-?in|sign-?up|register|(?:request|access|refresh|id)?[-_]?token|authorize|revoke)/?$",
     r"(?:^|/)(?i:oauth2?|openid-connect)/",  # the authorization server's own protocol endpoints
@@ -60,8 +60,17 @@ def is_public(ctx: Context, op: OperationRef) -> bool:
     return ctx.is_public(op) or _conventional_public(ctx, op)
 
 
+def _schemes(ctx: Context) -> tuple[dict[str, Any], At]:
+    """The security schemes mapping, following a ``$ref`` on the mapping itself (seen in the
+    wild: ``securitySchemes: {$ref: ./spec/components/securitySchemes.json}``)."""
+    schemes, at = ctx.security_schemes()
+    if isinstance(schemes, dict) and "$ref" in schemes:
+        schemes, at = ctx.deref(schemes, at)
+    return (schemes if isinstance(schemes, dict) else {}), at
+
+
 def _has_schemes(ctx: Context) -> bool:
-    schemes, _ = ctx.security_schemes()
+    schemes, _ = _schemes(ctx)
     return isinstance(schemes, dict) and bool(schemes)
 
 
@@ -81,7 +90,7 @@ def _unsecured_ops(ctx: Context, methods: frozenset[str], *, allow_optional: boo
         return
     if not _requirements_used(ctx):
         # one cause, one finding: the engine merges these (same place and message) and lists the operations
-        _, at = ctx.security_schemes()
+        _, at = _schemes(ctx)
         for op in ctx.operations():
             if op.method in methods and not is_public(ctx, op):
                 yield Violation("security schemes are defined but no operation requires one", at, operation=op)
@@ -163,7 +172,7 @@ def schemes_defined(ctx: Context):
         return
     if not any(not is_public(ctx, op) for op in ctx.operations()):
         return
-    _, at = ctx.security_schemes()
+    _, at = _schemes(ctx)
     if ctx.is_swagger2 and "securityDefinitions" not in ctx.data:
         at = ctx.root
     elif not ctx.is_swagger2 and not isinstance((ctx.data.get("components") or {}).get("securitySchemes"), dict):
@@ -275,7 +284,7 @@ def scheme_exists(ctx: Context):
 
     Fix: use the exact scheme name (names are case-sensitive) or define the scheme.
     """
-    schemes, _ = ctx.security_schemes()
+    schemes, _ = _schemes(ctx)
     names = set(schemes) if isinstance(schemes, dict) else set()
     places: list[tuple[Any, At]] = [(ctx.data.get("security"), ctx.root.child("security"))]
     places += [(op.node.get("security"), op.at.child("security")) for op in ctx.operations()]
@@ -317,7 +326,7 @@ def no_credentials_in_url(ctx: Context):
 
     Fix: move the credential to a header and deprecate the query form.
     """
-    schemes, schemes_at = ctx.security_schemes()
+    schemes, schemes_at = _schemes(ctx)
     if isinstance(schemes, dict):
         for name, raw in schemes.items():
             scheme, at = ctx.deref(raw, schemes_at.child(name))
@@ -434,7 +443,7 @@ def no_weak_schemes(ctx: Context):
 
     Fix: move clients to token-based flows; keep a weak scheme only for a deprecation period.
     """
-    schemes, schemes_at = ctx.security_schemes()
+    schemes, schemes_at = _schemes(ctx)
     if not isinstance(schemes, dict):
         return
     for name, raw in schemes.items():
