@@ -144,6 +144,7 @@ def test_pagination_tokens_and_identifiers_are_not_credentials(lint):
         - {name: pageToken, in: query, schema: {type: string}}
         - {name: next_token, in: query, schema: {type: string}}
         - {name: token, in: header, schema: {type: string}}
+        - {name: session_id, in: query, schema: {type: string}}
       responses: {"200": {description: ok}}
 """
     assert lint(spec, "security/no-credentials-in-url") == []

@@ -40,7 +40,7 @@ DEFAULT_PUBLIC_PATHS = [
 
 CREDENTIAL_NAMES = (
     r"(?i)^(client[-_]?secret|(access|refresh|id|auth|bearer|session)?[-_]?token|password|passwd|pwd"
-    r"|secret|api[-_]?key|apikey|x[-_]api[-_]key|private[-_]?key|session[-_]?id|jwt)$"
+    r"|secret|api[-_]?key|apikey|x[-_]api[-_]key|private[-_]?key|jwt)$"
 )
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
 WEAK_HTTP_SCHEMES = {"basic", "digest", "negotiate", "oauth"}
@@ -310,8 +310,8 @@ def no_credentials_in_url(ctx: Context):
     """
     What it checks: apiKey security schemes with `in: query`, and query or path parameters whose
     name is a credential (`token`, `access_token`, `api_key`, `password`, `client_secret`,
-    `session_id`, ... option `names`, matched against the whole name so `page_token` and
-    `next_token` are not flagged). Works on Swagger 2.0 and OpenAPI 3.x; a parameter defined
+    `session_token`, ... option `names`, matched against the whole name so `page_token`,
+    `next_token` and resource ids such as `session_id` or Twilio's `Sid` are not flagged). Works on Swagger 2.0 and OpenAPI 3.x; a parameter defined
     once as a component is reported once.
 
     Why it matters: URLs are written to access logs, proxy logs, browser history and `Referer`
