@@ -306,7 +306,11 @@ def structured_error_schema(ctx: Context):
     - your own, with `custom-shapes: ["code,message"]` (paths like `error.code`, `errors[].code`).
 
     A `oneOf`/`anyOf` body passes only when every branch has an accepted shape. When a body has
-    a known shape that the policy does not accept, the message names it.
+    a known shape that the policy does not accept, the message names it. An error response
+    without any body, or with only non-JSON bodies (`text/plain`, `application/xml`), is
+    reported too. A body behind a `$ref` that cannot be followed (for example Zalando's hosted
+    `problem-1.0.1.yaml` without `--allow-remote-refs`) is skipped: contract/ref-resolvable or
+    contract/ref-allowed already reports the ref, and guessing its shape would be noise.
 
     Why it matters: a client can only handle errors it can parse. One structured shape across
     the API lets every caller show the message, branch on the code and log the occurrence.
