@@ -49,3 +49,30 @@ def test_header_secrets_are_masked_by_value_and_by_name():
 def test_malformed_headers_are_usage_errors(raw):
     with pytest.raises(UsageError):
         parse_headers([raw], {})
+
+
+def _result(message: str, status: int = 200):
+    from auditor.live.engine import EngineResult, Exchange, RawFailure
+
+    exchange = Exchange("GET", "http://127.0.0.1:1/v1/items/7", {"Authorization": "Bearer t0k3n-value"}, None, status, {}, "{}", 1.5)
+    failure = RawFailure(("response_schema_conformance", "JsonSchemaError", "GET /v1/items/{itemId}", "properties/price/type"),
+                         "response_schema_conformance", "ST108", "Response violates schema", message,
+                         "GET /v1/items/{itemId}", "fuzzing", exchange, "curl -H 'Authorization: Bearer t0k3n-value' http://127.0.0.1:1/v1/items/7", [], 3)
+    return EngineResult([failure], [], 6, 6, 10, 1.0, "completed", 1, {})
+
+
+def test_live_finding_mapping_location_masking_and_stable_fingerprint():
+    from auditor.config import Config
+    from auditor.live.findings import to_findings
+    from auditor.live.secrets import Masker
+    from auditor.rules import load_builtin_rules
+
+    spec, masker = Spec.load(str(SPEC)), Masker({"t0k3n-value"})
+    (a,) = to_findings(_result('"9.99" is not of type "number"'), spec, Config(), load_builtin_rules(), masker)
+    (b,) = to_findings(_result('"0.00" is not of type "number"'), spec, Config(), load_builtin_rules(), masker)
+    assert a.rule == "contract/response-schema" and a.source.value == "live" and str(a.operation) == "GET /v1/items/{itemId}"
+    assert a.message == 'Response violates schema (200): "9.99" is not of type "number"'
+    assert a.location.pointer == "/paths/~1v1~1items~1{itemId}/get" and a.location.line
+    assert a.evidence["count"] == 3 and a.evidence["phase"] == "fuzzing" and a.evidence["response"]["status"] == 200
+    assert "t0k3n-value" not in repr(a.to_dict()) and a.evidence["request"]["headers"]["Authorization"] == f"Bearer {MASK}"
+    assert a.message != b.message and a.fingerprint == b.fingerprint  # generated values stay out of the identity

@@ -8,12 +8,13 @@ by check name through ``CHECK_RULES``, which other live checks extend with ``reg
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from auditor.config import Config
 from auditor.live.engine import EngineResult, Exchange, RawError, RawFailure
 from auditor.live.secrets import Masker
-from auditor.model import Finding, Location, Operation, Severity, Source
+from auditor.model import Finding, Location, Operation, Severity, Source, compute_fingerprint
 from auditor.rules.registry import Registry, Rule
 from auditor.spec.document import Spec
 
@@ -74,7 +75,8 @@ def to_findings(result: EngineResult, spec: Spec, config: Config, registry: Regi
         }
         if len(failure.steps) > 1:
             evidence["steps"] = failure.steps
-        finding = _finding(rule, message, failure.operation, evidence, operations, spec, config, masker)  # type: ignore[arg-type]
+        identity = f"{failure.check}|{failure.code}|{failure.key[-1]}"  # Schemathesis' identity: stable across runs
+        finding = _finding(rule, message, failure.operation, evidence, operations, spec, config, masker, identity)  # type: ignore[arg-type]
         if finding is not None:
             findings.append(finding)
     for error in result.errors:
@@ -95,7 +97,8 @@ def _error_finding(error: RawError, operations, spec: Spec, config: Config, regi
     return _finding(rule, message, error.operation, evidence, operations, spec, config, masker)  # type: ignore[arg-type]
 
 
-def _finding(rule: Rule, message: str, label: str, evidence: dict, operations: dict, spec: Spec, config: Config, masker: Masker) -> Finding | None:
+def _finding(rule: Rule, message: str, label: str, evidence: dict, operations: dict, spec: Spec, config: Config, masker: Masker,
+             identity: str | None = None) -> Finding | None:
     op_ref = operations.get(_split_label(label))
     operation = Operation(op_ref.method.upper(), op_ref.path) if op_ref is not None else None
     severity = _severity(config, rule, operation)
@@ -107,7 +110,7 @@ def _finding(rule: Rule, message: str, label: str, evidence: dict, operations: d
         location = Location(op_ref.at.file, op_ref.at.pointer, *(pos or (None, None)))
     if operation is None and label:
         evidence["operation"] = label
-    return Finding(
+    finding = Finding(
         rule=rule.id,
         severity=severity,
         message=masker.text(message) or rule.summary,
@@ -117,6 +120,10 @@ def _finding(rule: Rule, message: str, label: str, evidence: dict, operations: d
         location=location,
         evidence={k: v for k, v in masker.deep(evidence).items() if v is not None},
     )
+    if identity is not None:
+        # the message quotes generated values; the fingerprint (baselines, de-dup) must not
+        finding = replace(finding, fingerprint=compute_fingerprint(replace(finding, message=identity)))
+    return finding
 
 
 _NOISE = re.compile(r"^(Expected: |Invalid data should have been rejected|Valid data should have been accepted)")
