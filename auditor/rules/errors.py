@@ -519,7 +519,7 @@ def code_and_message_of(v: View) -> tuple[bool, bool]:
     when nothing else is (OAuth ``{error, error_description}``) and the message when a code
     exists (Matrix ``{errcode, error}``)."""
     code = message = False
-    for key, raw in v.props.items():
+    for key in v.props:
         if norm(str(key)) == "error":
             continue
         if not code and is_code_name(str(key), v.prop(str(key))):
