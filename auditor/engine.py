@@ -9,7 +9,7 @@ finding listing every operation that uses it) and in-document suppression (``x-a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.config import Config
@@ -34,6 +34,11 @@ def run_rules(spec: Spec, config: Config, registry: Registry, only: Iterable[str
     if only is not None:
         wanted = set(only)
         rules = [r for r in registry if r.id in wanted]
+        # `--rule X` runs X even when the pack leaves it off (at its configured severity)
+        config = replace(config, settings=dict(config.settings))
+        for r in rules:
+            s = config.setting(r)
+            config.settings[r.id] = replace(s, enabled=True)
     for r in rules:
         if r.check is None:
             continue

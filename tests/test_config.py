@@ -143,3 +143,9 @@ def test_x_auditor_ignore_on_operation_is_scoped(cli, write):
     pointers = {f["location"]["pointer"] for f in report["findings"]}
     assert "/info" in pointers  # the root-level problem is not suppressed
     assert report["summary"]["suppressed"] >= 1
+
+
+def test_rule_flag_runs_a_rule_the_pack_leaves_off(cli, write):
+    spec = write("a.yaml", "openapi: 3.0.3\ninfo: {title: T, version: 1.0.0}\npaths: {}\n")
+    r = cli(["lint", str(spec), "--pack", "minimal", "--rule", "health/liveness", "-f", "json"])
+    assert [f["rule"] for f in json.loads(r.out)["findings"]] == ["health/liveness"]
