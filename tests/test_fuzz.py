@@ -232,3 +232,10 @@ def test_timeouts_and_connection_errors_are_findings(behaviour, rule):
     assert f["operation"] == {"method": "POST", "path": "/v1/items"} and f["location"]["line"]
     assert f["evidence"]["request"]["url"].startswith(server.base_url) and f["evidence"]["curl"].startswith("curl ")
     assert SECRET_KEY not in result.out
+
+
+def test_nothing_to_test_is_an_input_error(cli, write):
+    spec = write("empty.yaml", 'openapi: 3.0.3\ninfo: {title: t, version: "1"}\npaths: {}\n')
+    with running("conformant") as service:
+        r = cli(["fuzz", str(spec), "--base-url", service.base_url, "-n", "1"])
+    assert r.code == 2 and "nothing was tested" in r.err and "hint:" in r.err

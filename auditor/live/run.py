@@ -85,6 +85,10 @@ def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] |
     except EngineSetupError as exc:
         raise InputError(str(exc), where=spec_path, hint="run `auditor lint` on the document first") from None
     wall = time.monotonic() - started
+    if result.operations_tested == 0 and not result.failures and not result.errors:
+        raise InputError("nothing was tested: no operation produced a request", where=spec_path,
+                         hint="check that the document has operations, that --include/--exclude keep some, and that --phases "
+                              "can build requests (the examples phase needs examples in the document)")
     findings = to_findings(result, spec, config, load_builtin_rules(), masker)
     by_rule = Counter(f.rule for f in findings)
     stats = {
