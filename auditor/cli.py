@@ -25,6 +25,22 @@ from auditor.cli_common import (
     SpecsArg,
     emit,
 )
+from auditor.cli_common import (
+    BaseUrlOpt,
+    ExcludeOpt,
+    HeaderOpt,
+    IncludeOpt,
+    MaxExamplesOpt,
+    MaxTimeOpt,
+    OptionalBaseUrlOpt,
+    PhasesOpt,
+    RateLimitOpt,
+    RequestTimeoutOpt,
+    SeedOpt,
+    SpecArg,
+    TlsVerifyOpt,
+    WorkersOpt,
+)
 from auditor.errors import AuditorError
 
 app = typer.Typer(
@@ -125,7 +141,7 @@ def _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule):
 @app.command()
 def rules(
     rule_id: Annotated[Optional[str], typer.Argument(help="Show the documentation of this rule.")] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="text, markdown or json.")] = "text",
+    format: Annotated[str, typer.Option("--format", "-f", help="text, markdown (a table), json, or reference (full docs).")] = "text",
 ) -> None:
     """List every rule, or print one rule's documentation."""
     from auditor import rules_doc
@@ -136,19 +152,19 @@ def rules(
 
 @app.command()
 def fuzz(
-    spec: Annotated[str, typer.Argument(help="The OpenAPI document the service must follow: file path, '-' or http(s):// URL.")],
-    base_url: Annotated[str, typer.Option("--base-url", help="Root URL of the running service, e.g. http://127.0.0.1:8080.")],
-    max_examples: Annotated[int, typer.Option("--max-examples", "-n", help="Generated examples per operation and phase.")] = 25,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed: the same seed sends the same requests (with --workers 1). Default: random, printed in the summary.")] = None,
-    max_time: Annotated[Optional[float], typer.Option("--max-time", help="Time budget for the whole run, in seconds (the fuzzer may use all of it).")] = None,
-    workers: Annotated[int, typer.Option("--workers", help="Concurrent workers.")] = 1,
-    request_timeout: Annotated[float, typer.Option("--request-timeout", help="Seconds to wait for each response; a slower one is a reliability/timeout finding.")] = 10.0,
-    header: Annotated[Optional[list[str]], typer.Option("--header", "-H", help="'Name: value' sent with every request (repeatable); ${VAR} is read from the environment. Secrets are masked in every output.")] = None,
-    include: Annotated[Optional[list[str]], typer.Option("--include", help="Test only matching operations (repeatable): METHOD, /path-glob, 'METHOD /path-glob', tag:NAME, id:operationId.")] = None,
-    exclude: Annotated[Optional[list[str]], typer.Option("--exclude", help="Skip matching operations (repeatable); same syntax as --include.")] = None,
-    phases: Annotated[Optional[str], typer.Option("--phases", help="Comma-separated phases: examples, coverage, fuzzing, stateful (default: all).")] = None,
-    rate_limit: Annotated[Optional[str], typer.Option("--rate-limit", help="Most requests sent per second/minute/hour, e.g. 100/s.")] = None,
-    tls_verify: Annotated[bool, typer.Option("--tls-verify/--no-tls-verify", help="Verify the service's TLS certificate.")] = True,
+    spec: SpecArg,
+    base_url: BaseUrlOpt,
+    max_examples: MaxExamplesOpt = 25,
+    seed: SeedOpt = None,
+    max_time: MaxTimeOpt = None,
+    workers: WorkersOpt = 1,
+    request_timeout: RequestTimeoutOpt = 10.0,
+    header: HeaderOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
+    phases: PhasesOpt = None,
+    rate_limit: RateLimitOpt = None,
+    tls_verify: TlsVerifyOpt = True,
     format: FormatOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = "error",
@@ -156,21 +172,73 @@ def fuzz(
     pack: PackOpt = None,
 ) -> None:
     """Fuzz the running service and report where it breaks its contract."""
-    from auditor.cli_common import check_fail_on, parse_outputs
+    from auditor.cli_common import check_fail_on, fuzz_options, parse_outputs
     from auditor.live.progress import Progress, summary
-    from auditor.live.run import FuzzOptions, fuzz as run_fuzz
+    from auditor.live.run import fuzz as run_fuzz
 
     check_fail_on(fail_on)
     parse_outputs(format, output)  # bad --format/--output fail before the run, not after it
-    options = FuzzOptions(
-        base_url=base_url, max_examples=max_examples, seed=seed, max_time=max_time, workers=workers,
-        request_timeout=request_timeout, headers=header or [], include=include or [], exclude=exclude or [],
-        phases=[phases] if phases else None, rate_limit=rate_limit, tls_verify=tls_verify,
-        config_file=config, pack=pack,
-    )
+    options = fuzz_options(base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude,
+                           phases, rate_limit, tls_verify, config, pack)
     with Progress() as progress:
         report = run_fuzz(spec, options, progress)
     code = emit(report, format, output, fail_on)
+    sys.stderr.write(summary(report))
+    raise typer.Exit(code)
+
+
+@app.command()
+def audit(
+    spec: SpecArg,
+    base_url: OptionalBaseUrlOpt = None,
+    read_only: Annotated[Optional[bool], typer.Option("--read-only/--no-read-only", help="Send only GET, HEAD and OPTIONS (production-like targets): unsafe operations and mutating probes are skipped. Default: the pack's `live.read-only`, else off.")] = None,
+    probe_rate_limit: Annotated[Optional[int], typer.Option("--probe-rate-limit", help="Opt-in burst probe: up to N back-to-back requests to one GET operation must end in 429.", min=0)] = None,
+    max_examples: MaxExamplesOpt = 25,
+    seed: SeedOpt = None,
+    max_time: MaxTimeOpt = None,
+    workers: WorkersOpt = 1,
+    request_timeout: RequestTimeoutOpt = 10.0,
+    header: HeaderOpt = None,
+    include: IncludeOpt = None,
+    exclude: ExcludeOpt = None,
+    phases: PhasesOpt = None,
+    rate_limit: RateLimitOpt = None,
+    tls_verify: TlsVerifyOpt = True,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = "error",
+    config: ConfigOpt = None,
+    pack: PackOpt = None,
+    baseline: BaselineOpt = None,
+    allow_remote_refs: AllowRemoteRefsOpt = False,
+    ref_root: RefRootOpt = None,
+    max_size: MaxSizeOpt = 64,
+    rule: RuleOpt = None,
+) -> None:
+    """Lint the contract and, with --base-url, audit the running service against it: one report, one exit code."""
+    from auditor.baseline import apply_file
+    from auditor.cli_common import check_fail_on, fuzz_options, parse_outputs
+    from auditor.live.audit import AuditOptions, audit as run_audit
+
+    check_fail_on(fail_on)
+    parse_outputs(format, output)
+    lint_options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule)
+    live = None
+    if base_url is not None:
+        live = fuzz_options(base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude,
+                            phases, rate_limit, tls_verify, config, pack)
+    options = AuditOptions(read_only=read_only, probe_rate_limit=probe_rate_limit)
+    if live is None:
+        report = run_audit(spec, lint_options, None, options)
+    else:
+        from auditor.live.progress import Progress
+
+        with Progress() as progress:
+            report = run_audit(spec, lint_options, live, options, progress)
+    report = apply_file(report, baseline, lint_options.only_rules)
+    code = emit(report, format, output, fail_on)
+    from auditor.live.audit import summary
+
     sys.stderr.write(summary(report))
     raise typer.Exit(code)
 

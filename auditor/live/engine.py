@@ -40,6 +40,9 @@ class EngineSettings:
     phases: tuple[str, ...] = ALL_PHASES
     rate_limit: str | None = None
     tls_verify: bool = True
+    read_only: bool = False  # coverage sends no undocumented unsafe methods (select safe operations too)
+    # called with (operation label, exchange, generation mode or None) for every answered request
+    on_exchange: Callable[[str, Exchange, str | None], None] | None = None
 
 
 @dataclass
@@ -131,6 +134,7 @@ def run_engine(settings: EngineSettings, on_tick: Callable[[Tick], None] | None 
             wanted = settings.selected
             schema = schema.include(lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in wanted)
         collector = _Collector(on_tick, _operation_labels(schema))
+        collector.on_exchange = settings.on_exchange
         stream = from_schema(schema).execute()
         try:
             for event in stream:
@@ -177,6 +181,8 @@ def _config_dict(s: EngineSettings) -> dict[str, Any]:
         out["max-time"] = s.max_time
     if s.rate_limit:
         out["rate-limit"] = s.rate_limit
+    if s.read_only:
+        phases["coverage"]["unexpected-methods"] = ["get", "options"]
     return out
 
 
@@ -222,6 +228,7 @@ class _Collector:
         self.elapsed = 0.0
         self.stop_reason = "completed"
         self.scenarios_seen = False
+        self.on_exchange: Callable[[str, Exchange, str | None], None] | None = None
 
     def _tick(self, event: str, status: str = "") -> None:
         if self.on_tick is not None:
@@ -248,6 +255,8 @@ class _Collector:
         if event.status != Status.SKIP and rec.label in self.labels:
             self.operations.add(rec.label)
         self.requests += sum(1 for i in rec.interactions.values() if i.response is not None)
+        if self.on_exchange is not None:
+            _report_exchanges(rec, self.on_exchange)
         for parent_id, nodes in rec.checks.items():
             for node in nodes:
                 if node.status != Status.FAILURE or node.failure_info is None:
@@ -316,6 +325,19 @@ class _Collector:
             seed=seed,
             phases=self.phases,
         )
+
+
+def _report_exchanges(rec: Any, on_exchange: Callable[[str, Exchange, str | None], None]) -> None:
+    """Every answered request of a scenario, with its operation and generation mode."""
+    for case_id, inter in rec.interactions.items():
+        if inter.response is None:
+            continue
+        node = rec.cases.get(case_id)
+        case = node.value if node is not None else None
+        label = case.operation.label if case is not None else rec.label
+        meta = getattr(case, "meta", None)
+        mode = meta.generation.mode.value if meta is not None else None
+        on_exchange(label, _exchange(inter.request, inter.response), mode)
 
 
 def _exchange(request: Any, response: Any) -> Exchange:

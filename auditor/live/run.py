@@ -39,19 +39,22 @@ class FuzzOptions:
     phases: list[str] | None = None
     rate_limit: str | None = None
     tls_verify: bool = True
+    read_only: bool = False  # only safe methods are sent (the caller excludes unsafe operations)
     config_file: str | None = None
     pack: str | None = None
     cwd: Path | None = None
     environ: Mapping[str, str] | None = None
+    lint_options: object | None = None  # an api.LintOptions (ref policy, size cap) given by `audit`
 
 
-def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] | None = None) -> Report:
+def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] | None = None,
+         on_exchange: Callable | None = None) -> Report:
     """Fuzz the service at ``options.base_url`` against the contract in ``spec_path``."""
     from auditor.api import LintOptions, document_info, load_effective_config, load_spec
     from auditor.live.findings import to_findings
     from auditor.rules import load_builtin_rules
 
-    lint_options = LintOptions(config_file=options.config_file, pack=options.pack, cwd=options.cwd)
+    lint_options = options.lint_options or LintOptions(config_file=options.config_file, pack=options.pack, cwd=options.cwd)
     config = load_effective_config(lint_options)
     phases = _check(options)
     headers, masker = parse_headers(options.headers, options.environ if options.environ is not None else os.environ)
@@ -78,6 +81,8 @@ def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] |
         phases=phases,
         rate_limit=options.rate_limit,
         tls_verify=options.tls_verify,
+        read_only=options.read_only,
+        on_exchange=on_exchange,
     )
     started = time.monotonic()
     try:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from io import StringIO
 
 from auditor.model import Finding, Report
+from auditor.report.tables import stats_lines
 
 _STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan"}
 
@@ -31,6 +32,7 @@ def render(report: Report, options) -> str:
             if ops:
                 lines.append((f"            used by: {', '.join(ops[:8])}{' …' if len(ops) > 8 else ''}", "dim"))
         lines.append(("", None))
+    lines += [(text, "bold" if text.startswith(("operation ", "latency (ms)")) else None) for text in stats_lines(report)]
     s = report.summary()
     total = s["error"] + s["warn"] + s["info"]
     extra = []

@@ -1,0 +1,127 @@
+"""`auditor audit`: lint + fuzz + live policy checks and probes, against the bundled service run
+for real on a free port. One seeded run per mode is shared by the tests (small --max-examples,
+one worker); the burst probe runs in both against a low service rate limit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from conftest import run_cli
+from fixtures.service import SPEC, TOKEN, running
+from fixtures.service.drifts import DRIFTS
+
+RATE_LIMIT = 1000  # requests per minute in the service; the burst probe sends up to BURST
+BURST = "1500"
+AUTH = f"Authorization: Bearer {TOKEN}"
+
+
+def _audit(base_url: str, *extra: str):
+    return run_cli(["audit", str(SPEC), "--base-url", base_url, "--header", AUTH, "--seed", "1", "--max-examples", "10",
+                    "--workers", "1", "--format", "json", *extra])
+
+
+@pytest.fixture(scope="module")
+def drifted_audit(tmp_path_factory):
+    console = tmp_path_factory.mktemp("audit") / "report.txt"
+    with running("drifted", token=TOKEN, rate_limit=RATE_LIMIT) as service:
+        result = _audit(service.base_url, "--probe-rate-limit", BURST, "--output", f"console={console}")
+    return result, json.loads(result.out), console.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def conformant_audit():
+    with running("conformant", token=TOKEN, rate_limit=RATE_LIMIT) as service:
+        result = _audit(service.base_url, "--probe-rate-limit", BURST)
+    return result, json.loads(result.out)
+
+
+def _found(report) -> set[tuple[str, str]]:
+    return {(f["rule"], f"{f['operation']['method']} {f['operation']['path']}") for f in report["findings"] if f["operation"]}
+
+
+@pytest.mark.parametrize("drift", list(DRIFTS.values()), ids=list(DRIFTS))
+def test_every_seeded_drift_is_reported_by_audit(drifted_audit, drift):
+    result, report, _ = drifted_audit
+    assert result.code == 1
+    assert (drift.rule, drift.operation) in _found(report), f"{drift.name} ({drift.description}) not reported"
+
+
+def test_conformant_service_has_no_error_finding(conformant_audit):
+    result, report = conformant_audit
+    errors = [(f["rule"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
+    assert errors == []
+    assert result.code == 0
+    # the burst was throttled properly (429 with Retry-After): no finding about it
+    assert not [f for f in report["findings"] if f["rule"].startswith("ratelimit/")]
+    assert any("429" in note for note in report["stats"]["live"]["notes"])
+
+
+def test_live_policy_findings_are_live_with_evidence(drifted_audit):
+    _, report, _ = drifted_audit
+    replay = [f for f in report["findings"] if f["rule"] == "idempotency/replay"]
+    assert {f["source"] for f in replay} == {"live"}
+    second = next(f for f in replay if "second resource" in f["message"])
+    assert second["evidence"]["response"]["status"] == 201 and second["evidence"]["curl"].startswith("curl ")
+    assert second["location"]["pointer"] == "/paths/~1v1~1items/post"
+    leak = next(f for f in report["findings"] if f["rule"] == "errors/live-no-leak" and "PostgreSQL" in f["message"])
+    assert "psycopg2.errors.SyntaxError" in leak["evidence"]["leak"]["excerpt"]
+    # secrets given on the command line never appear
+    assert TOKEN not in json.dumps(report)
+
+
+def test_latency_table_and_operation_join_in_json_and_console(drifted_audit):
+    _, report, console = drifted_audit
+    latency = report["stats"]["latency"]
+    operations = {f"{op['method'].upper()} {op['path']}" for op in _spec_operations()}
+    assert set(latency) == operations
+    for row in latency.values():
+        assert row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"] <= row["max_ms"]
+    assert latency["GET /v1/items"]["sampled_p95_ms"] > 200  # the slow tail
+    rows = {r["operation"]: r for r in report["stats"]["operations"]}
+    assert set(rows) == operations
+    assert rows["POST /v1/items"]["live"] >= 3 and rows["GET /v1/items"]["p95_ms"] == latency["GET /v1/items"]["p95_ms"]
+    assert "operation                  static  live  p95 ms" in console
+    assert "latency (ms)" in console and "sampled p95" in console
+
+
+def test_error_rate_is_honest_about_small_samples(conformant_audit):
+    _, report = conformant_audit
+    note = next(f for f in report["findings"] if f["rule"] == "reliability/error-rate")
+    assert note["severity"] == "info" and "3000" in note["message"]
+
+
+def test_read_only_sends_only_safe_methods_and_says_so():
+    with running("conformant", token=TOKEN) as service:
+        result = run_cli(["audit", str(SPEC), "--base-url", service.base_url, "--header", AUTH, "--seed", "1",
+                          "--max-examples", "5", "--read-only", "--format", "console"])
+        items = requests.get(service.base_url + "/v1/items", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5).json()
+    assert result.code == 0, result.out
+    assert items == {"items": []}  # nothing was created
+    assert "live: read-only: only GET, HEAD and OPTIONS were sent" in result.out
+    assert "read-only" in result.err
+    assert "idempotency/replay" not in result.out
+
+
+def test_audit_without_base_url_is_lint_with_the_operation_table(cli):
+    result = cli(["audit", str(SPEC), "--format", "json"])
+    report = json.loads(result.out)
+    lint = json.loads(cli(["lint", str(SPEC), "--format", "json"]).out)
+    assert report["command"] == "audit" and report["stats"]["live"] is None
+    assert [f["fingerprint"] for f in report["findings"]] == [f["fingerprint"] for f in lint["findings"]]
+    assert "the live checks did not run" in result.err
+
+
+def test_unknown_live_setting_is_an_input_error(cli, write):
+    pack = write("pack.yaml", "extends: recommended\nlive:\n  read-onyl: true\n")
+    result = cli(["audit", str(SPEC), "--pack", str(pack)])
+    assert result.code == 2
+    assert "unknown `live` setting(s) read-onyl" in result.err
+
+
+def _spec_operations():
+    from auditor.api import LintOptions, load_spec
+
+    return [{"method": op.method, "path": op.path} for op in load_spec(str(SPEC), LintOptions()).operations()]
