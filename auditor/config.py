@@ -109,6 +109,14 @@ def load_config(registry: Registry, *, config_file: str | None = None, pack: str
     return config
 
 
+def load_pack(registry: Registry, name: str) -> Config:
+    """A built-in pack (or pack file) on its own, without any project config."""
+    config = Config(pack=name)
+    for source, data in _pack_chain(name, None):
+        _apply(config, data, source, registry)
+    return config
+
+
 def find_project_config(start: Path) -> tuple[dict[str, Any], str] | None:
     for folder in (start, *start.parents):
         for name in PROJECT_FILES:

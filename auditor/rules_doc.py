@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from auditor.config import pack_names
+from auditor.config import load_pack, pack_names
 from auditor.errors import UsageError
 from auditor.rules import load_builtin_rules
 from auditor.rules.registry import Rule
@@ -26,20 +26,14 @@ _PACK_CACHE: dict = {}
 
 def _pack_config(name: str):
     if name not in _PACK_CACHE:
-        from auditor.config import Config, _apply, _pack_chain
-
-        registry = load_builtin_rules()
-        cfg = Config(pack=name)
-        for src, data in _pack_chain(name, None):
-            _apply(cfg, data, src, registry)
-        _PACK_CACHE[name] = cfg
+        _PACK_CACHE[name] = load_pack(load_builtin_rules(), name)
     return _PACK_CACHE[name]
 
 
 def render(rule_id: str | None, fmt: str) -> str:
     registry = load_builtin_rules()
-    if fmt not in ("text", "markdown", "json"):
-        raise UsageError(f"unknown format {fmt!r} for `auditor rules`", hint="use text, markdown or json")
+    if fmt not in ("text", "markdown", "json", "reference"):
+        raise UsageError(f"unknown format {fmt!r} for `auditor rules`", hint="use text, markdown, json or reference")
     if rule_id is not None:
         r = registry.get(rule_id)
         if r is None:
@@ -53,6 +47,8 @@ def render(rule_id: str | None, fmt: str) -> str:
         return json.dumps([_as_dict(r) for r in rules], indent=2) + "\n"
     if fmt == "markdown":
         return markdown_table(rules)
+    if fmt == "reference":
+        return reference(rules)
     width = max(len(r.id) for r in rules)
     lines = [f"{r.id:<{width}}  {r.severity.value:<5}  {r.source.value:<4}  {r.summary}  [{', '.join(packs_of(r.id)) or '-'}]" for r in rules]
     return "\n".join(lines) + f"\n\n{len(rules)} rules. `auditor rules ID` shows one rule's documentation.\n"
@@ -92,3 +88,25 @@ def _one(r: Rule, fmt: str) -> str:
     out.append(f"Packs: {', '.join(packs_of(r.id)) or 'none (enable it in your config)'}")
     out.append(f"Hint: {r.hint}")
     return "\n".join(out) + "\n"
+
+
+def reference(rules: list[Rule]) -> str:
+    """docs/rules.md: every rule's documentation, one `## id` heading each (the SARIF helpUri
+    anchors point at these headings)."""
+    out = [
+        "# Rules",
+        "",
+        "Generated from the rule registry by `auditor rules --format reference`; do not edit by hand.",
+        "",
+    ]
+    for r in rules:
+        out += [f"## {r.id}", "", f"*{r.severity.value}* · source: {r.source.value} · packs: {', '.join(packs_of(r.id)) or 'none'}", ""]
+        out += [r.summary, ""]
+        if r.doc:
+            out += ["```text", r.doc, "```", ""]
+        if r.options:
+            out += ["| option | type | default | meaning |", "|---|---|---|---|"]
+            out += [f"| `{o.name}` | {o.type.__name__} | `{o.default!r}` | {o.help} |" for o in r.options]
+            out.append("")
+        out += [f"Hint: {r.hint}", ""]
+    return "\n".join(out)
