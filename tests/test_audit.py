@@ -94,9 +94,10 @@ def test_error_rate_is_honest_about_small_samples(conformant_audit):
 
 
 def test_read_only_sends_only_safe_methods_and_says_so():
+    """Also: the document from standard input is read once and serves lint and the live run."""
     with running("conformant", token=TOKEN) as service:
-        result = run_cli(["audit", str(SPEC), "--base-url", service.base_url, "--header", AUTH, "--seed", "1",
-                          "--max-examples", "5", "--read-only", "--format", "console"])
+        result = run_cli(["audit", "-", "--base-url", service.base_url, "--header", AUTH, "--seed", "1",
+                          "--max-examples", "5", "--read-only", "--format", "console"], stdin=SPEC.read_bytes())
         items = requests.get(service.base_url + "/v1/items", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5).json()
     assert result.code == 0, result.out
     assert items == {"items": []}  # nothing was created

@@ -87,3 +87,20 @@ def test_request_response_fields():
     from schemathesis.engine.recorder import Request
 
     assert {"method", "uri", "headers", "body"} <= _fields(Request) | set(dir(Request))
+
+
+def test_fields_read_for_every_exchange():
+    """``_report_exchanges`` (used by `auditor audit`): case -> operation label and generation mode,
+    and the coverage phase's `unexpected-methods` setting used by --read-only."""
+    from schemathesis.config._phases import CoveragePhaseConfig
+    from schemathesis.generation import GenerationMode
+    from schemathesis.generation.case import Case
+    from schemathesis.generation.meta import CaseMetadata, GenerationInfo
+
+    assert {"cases"} <= _fields(recorder.ScenarioRecorder)
+    assert "value" in _fields(recorder.CaseNode)
+    assert {"operation", "meta"} <= _fields(Case) | set(dir(Case))
+    assert "generation" in _fields(CaseMetadata) and "mode" in _fields(GenerationInfo)
+    assert {m.value for m in GenerationMode} >= {"positive", "negative"}
+    cfg = CoveragePhaseConfig.from_dict({"unexpected-methods": ["GET", "options"]})
+    assert cfg.unexpected_methods == {"get", "options"}

@@ -62,10 +62,13 @@ def audit(spec_path: str, lint_options, fuzz_options=None, options: AuditOptions
     options = options or AuditOptions()
     config = api.load_effective_config(lint_options)
     settings = live_settings(config.live, options, where=", ".join(config.sources) or "config")
-    lint_report = api.lint([spec_path], lint_options, config=config)
+    spec = api.load_spec(spec_path, lint_options)  # once: stdin and URLs are read a single time
+    static, suppressed = api.lint_spec(spec, config, lint_options.only_rules)
+    lint_report = Report(command="audit", documents=(api.document_info(spec),), findings=tuple(static),
+                         suppressed=tuple(suppressed), tool_version=__version__)
     if fuzz_options is None:
-        stats = {"live": None, "operations": operations_table(api.load_spec(spec_path, lint_options), lint_report.findings, [], {})}
-        return replace(lint_report, command="audit", stats={**stats, "elapsed_s": round(time.monotonic() - started, 2)})
+        stats = {"live": None, "operations": operations_table(spec, lint_report.findings, [], {})}
+        return replace(lint_report, stats={**stats, "elapsed_s": round(time.monotonic() - started, 2)})
 
     from auditor.live.run import fuzz
     from auditor.live.secrets import parse_headers
@@ -74,14 +77,13 @@ def audit(spec_path: str, lint_options, fuzz_options=None, options: AuditOptions
     read_only = bool(settings["read-only"])
     if read_only:
         fuzz_options = replace(fuzz_options, read_only=True, exclude=[*fuzz_options.exclude, *UNSAFE_METHODS])
-    fuzz_options = replace(fuzz_options, lint_options=lint_options)
+    fuzz_options = replace(fuzz_options, lint_options=lint_options, spec=spec)
     observed: list[Observed] = []
     fuzz_report = fuzz(spec_path, fuzz_options, on_tick,
                        on_exchange=lambda label, exchange, mode: observed.append(Observed(label, exchange, "fuzz", mode)))
     fuzzed = len(observed)
 
     registry = load_builtin_rules()
-    spec = api.load_spec(spec_path, lint_options)
     policy = Policy(spec, config, registry)
     environ = fuzz_options.environ if fuzz_options.environ is not None else os.environ
     headers, masker = parse_headers(fuzz_options.headers, environ)
@@ -95,7 +97,10 @@ def audit(spec_path: str, lint_options, fuzz_options=None, options: AuditOptions
         notes.insert(0, "read-only: only GET, HEAD and OPTIONS were sent; unsafe operations, idempotency replay, "
                         "malformed-body and body-injection probes were skipped")
     latency = latency_table(observed)
-    findings = sorted((*lint_report.findings, *fuzz_report.findings, *live_findings), key=Finding.sort_key)
+    live_all = [*fuzz_report.findings, *live_findings]
+    if lint_options.only_rules:  # --rule: only the named rules, live ones included
+        live_all = [f for f in live_all if f.rule in lint_options.only_rules]
+    findings = sorted((*lint_report.findings, *live_all), key=Finding.sort_key)
     live_stats = {
         **fuzz_report.stats,
         "read_only": read_only,
@@ -108,7 +113,7 @@ def audit(spec_path: str, lint_options, fuzz_options=None, options: AuditOptions
     stats = {
         "live": live_stats,
         "latency": latency,
-        "operations": operations_table(spec, lint_report.findings, [*fuzz_report.findings, *live_findings], latency),
+        "operations": operations_table(spec, lint_report.findings, live_all, latency),
         "elapsed_s": round(time.monotonic() - started, 2),
     }
     return Report(

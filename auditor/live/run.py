@@ -45,6 +45,7 @@ class FuzzOptions:
     cwd: Path | None = None
     environ: Mapping[str, str] | None = None
     lint_options: object | None = None  # an api.LintOptions (ref policy, size cap) given by `audit`
+    spec: object | None = None  # the document already loaded by `audit` (stdin and URLs are read once)
 
 
 def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] | None = None,
@@ -58,7 +59,7 @@ def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] |
     config = load_effective_config(lint_options)
     phases = _check(options)
     headers, masker = parse_headers(options.headers, options.environ if options.environ is not None else os.environ)
-    spec = load_spec(spec_path, lint_options)
+    spec = options.spec or load_spec(spec_path, lint_options)
     selected = select(spec, options.include, options.exclude)
     base_url = options.base_url.rstrip("/")
     check_reachable(base_url, min(options.request_timeout, 5.0))
