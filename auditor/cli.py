@@ -234,7 +234,7 @@ def audit(
         from auditor.live.progress import Progress
 
         with Progress() as progress:
-            report = run_audit(spec, lint_options, live, options, progress)
+            report = run_audit(spec, lint_options, live, options, progress, lambda text: progress.note(f"audit: {text}"))
     report = apply_file(report, baseline, lint_options.only_rules)
     code = emit(report, format, output, fail_on)
     from auditor.live.audit import summary

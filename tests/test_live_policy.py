@@ -109,3 +109,17 @@ def test_error_rate_over_budget_and_too_small_samples():
 def test_leak_check_quotes_the_excerpt():
     issues = check_leaks(_seen(500, 1, body='{"detail": "ORA-00933: SQL command not properly ended"}'), _policy())
     assert len(issues) == 1 and "ORA-00933" in issues[0].message and issues[0].rule == "errors/live-no-leak"
+
+
+def test_live_settings_from_packs_and_command_line():
+    from auditor.errors import InputError
+    from auditor.live.audit import AuditOptions, live_settings
+
+    defaults = live_settings({}, AuditOptions())
+    assert defaults == {"read-only": False, "probe-rate-limit": 0, "probes": True, "sampling": True}
+    packed = live_settings({"read-only": True, "probe-rate-limit": 50, "sampling": False}, AuditOptions())
+    assert packed["read-only"] and packed["probe-rate-limit"] == 50 and not packed["sampling"]
+    assert live_settings({"read-only": True}, AuditOptions(read_only=False))["read-only"] is False  # the command line wins
+    for bad in ({"probe-rate-limit": -1}, {"probes": "yes"}, {"burst": 5}):
+        with pytest.raises(InputError):
+            live_settings(bad, AuditOptions())

@@ -53,8 +53,9 @@ def live_settings(config_live: dict[str, Any], options: AuditOptions, where: str
 
 
 def audit(spec_path: str, lint_options, fuzz_options=None, options: AuditOptions | None = None,
-          on_tick: Callable | None = None) -> Report:
-    """Lint ``spec_path``; with ``fuzz_options`` (a base URL) also audit the running service."""
+          on_tick: Callable | None = None, on_stage: Callable[[str], None] | None = None) -> Report:
+    """Lint ``spec_path``; with ``fuzz_options`` (a base URL) also audit the running service.
+    ``on_tick`` gets the fuzzer's progress, ``on_stage`` one line when the probes start."""
     from auditor import api
     from auditor.rules import load_builtin_rules
 
@@ -83,6 +84,9 @@ def audit(spec_path: str, lint_options, fuzz_options=None, options: AuditOptions
                        on_exchange=lambda label, exchange, mode: observed.append(Observed(label, exchange, "fuzz", mode)))
     fuzzed = len(observed)
 
+    if on_stage is not None:
+        on_stage("probes: idempotency replay, health, provoked errors, injection, latency sampling"
+                 + (", burst" if settings["probe-rate-limit"] else "") + (" (read-only)" if read_only else ""))
     registry = load_builtin_rules()
     policy = Policy(spec, config, registry)
     environ = fuzz_options.environ if fuzz_options.environ is not None else os.environ

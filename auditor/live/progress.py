@@ -58,6 +58,13 @@ class Progress:
             if tick.event == "phase-finished":
                 self._rich.console.print(line, highlight=False, markup=False)
         elif tick.event == "phase-finished":
+            self.note(line)
+
+    def note(self, line: str) -> None:
+        """One line of progress: above the live display on a terminal, plain otherwise."""
+        if self._rich is not None:
+            self._rich.console.print(line, highlight=False, markup=False)
+        else:
             self.stream.write(line + "\n")
             self.stream.flush()
 
