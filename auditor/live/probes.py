@@ -188,8 +188,8 @@ def replay(prober: Prober, op: OperationRef, notes: list[str]) -> list[Issue]:
         if first.status != second.status:
             issues.append(Issue("idempotency/replay", lbl, f"the replay with the same key and payload answered {second.status}, the first {first.status}", second))
         elif a != b:
-            diff = _difference(a, b)
-            created = any(k in diff for k in ("id", "location", "uuid")) or _location(first) != _location(second)
+            keys, diff = _difference(a, b)
+            created = bool({_norm(k) for k in keys} & {"id", "uuid"}) or _location(first) != _location(second)
             what = "created a second resource" if created else "answered a different body"
             issues.append(Issue("idempotency/replay", lbl, f"the replay with the same key and payload {what} ({diff})", second,
                                 {"first": {"status": first.status, "body": first.response_body}}))
@@ -248,11 +248,12 @@ def _strip(value: Any, volatile: set[str]) -> Any:
     return value
 
 
-def _difference(a: Any, b: Any) -> str:
+def _difference(a: Any, b: Any) -> tuple[list[str], str]:
+    """(top-level keys that differ, a short description)."""
     if isinstance(a, dict) and isinstance(b, dict):
         keys = [k for k in dict.fromkeys([*a, *b]) if a.get(k) != b.get(k)]
-        return ", ".join(f"{k}: {json.dumps(a.get(k))} then {json.dumps(b.get(k))}" for k in keys[:3])
-    return "bodies differ"
+        return keys, ", ".join(f"{k}: {json.dumps(a.get(k))} then {json.dumps(b.get(k))}" for k in keys[:3])
+    return [], "bodies differ"
 
 
 def _location(ex: Exchange) -> str | None:
