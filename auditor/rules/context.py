@@ -74,7 +74,17 @@ class Context:
         return self.spec.is_swagger2
 
     def operations(self) -> Iterator[OperationRef]:
-        return self.spec.operations()
+        return iter(self._memo(("operations",), lambda: list(self.spec.operations())))
+
+    def _memo(self, key: tuple, compute):
+        """Accessor results shared by every rule of one run (a Context is made per rule, the
+        Spec is shared): each rule walks the same operations, parameters and responses."""
+        cache = self.spec.__dict__.setdefault("_context_memo", {})
+        try:
+            return cache[key]
+        except KeyError:
+            value = cache[key] = compute()
+            return value
 
     def deref(self, value: Any, at: At) -> tuple[Any, At]:
         return self.spec.deref(value, at)
@@ -92,6 +102,9 @@ class Context:
 
     def parameters(self, op: OperationRef) -> list[Param]:
         """Path-item and operation parameters merged (operation wins on (name, in))."""
+        return list(self._memo(("parameters", op.at), lambda: self._parameters(op)))
+
+    def _parameters(self, op: OperationRef) -> list[Param]:
         merged: dict[tuple[str, str], Param] = {}
         for container, base in ((op.path_item, op.path_item_at), (op.node, op.at)):
             params = container.get("parameters")
@@ -134,6 +147,9 @@ class Context:
         return self._content(body, at)
 
     def responses(self, op: OperationRef) -> list[Response]:
+        return list(self._memo(("responses", op.at), lambda: self._responses(op)))
+
+    def _responses(self, op: OperationRef) -> list[Response]:
         raw = op.node.get("responses")
         if not isinstance(raw, dict):
             return []
