@@ -187,25 +187,28 @@ def to_findings(issues: list[Issue], spec, config, registry, masker) -> list[Fin
     return _merge(out)
 
 
-def operations_table(spec, static: tuple[Finding, ...] | list[Finding], live: list[Finding], latency: dict) -> list[dict[str, Any]]:
+def operations_table(spec, static, live, latency: dict) -> list[dict[str, Any]]:
     """Per operation: static findings (at the operation, or at a component it uses), live
     findings, and the p95 of every answer seen."""
+    n_static, n_live = _per_operation(static), _per_operation(f for f in live if f.source == Source.LIVE)
     rows = []
     for op in spec.operations():
         label = f"{op.method.upper()} {op.path}"
-        n_static = sum(1 for f in static if _concerns(f, label))
-        n_live = sum(1 for f in live if f.source == Source.LIVE and _concerns(f, label))
-        row: dict[str, Any] = {"operation": label, "static": n_static, "live": n_live}
+        row: dict[str, Any] = {"operation": label, "static": n_static.get(label, 0), "live": n_live.get(label, 0)}
         if label in latency:
             row["p95_ms"] = latency[label]["p95_ms"]
         rows.append(row)
     return rows
 
 
-def _concerns(f: Finding, label: str) -> bool:
-    if f.operation is not None and str(f.operation) == label:
-        return True
-    return label in ((f.evidence or {}).get("operations") or [])
+def _per_operation(findings) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in findings:
+        labels = {str(f.operation)} if f.operation is not None else set()
+        labels |= set((f.evidence or {}).get("operations") or [])
+        for label in labels:
+            counts[label] = counts.get(label, 0) + 1
+    return counts
 
 
 def summary(report: Report) -> str:
