@@ -79,7 +79,7 @@ def param_value(ctx: Context, param: Param) -> Any:
     if "example" in node:
         return node["example"]
     if isinstance(node.get("examples"), dict) and node["examples"]:
-        first, first_at = ctx.deref(next(iter(node["examples"].values())), param.at.child("examples"))
+        first, _ = ctx.deref(next(iter(node["examples"].values())), param.at.child("examples"))
         if isinstance(first, dict) and "value" in first:
             return first["value"]
     return value_for(ctx, param.schema, param.schema_at)

@@ -75,12 +75,6 @@ class Policy:
         rule = self.registry.get(rule_id)
         return dict(self.config.setting(rule).options) if rule is not None else {}
 
-    def enabled(self, rule_id: str) -> bool:
-        rule = self.registry.get(rule_id)
-        if rule is None:
-            return False
-        return rule.id not in self.config.settings or self.config.settings[rule.id].enabled
-
     @property
     def problem_details(self) -> bool:
         """The problem-details policy is on when the pack enables its static rule."""
