@@ -241,6 +241,18 @@ def test_oneof_failure_names_the_closest_alternative(tmp_path):
     assert "oneOf" in errors[0].message
 
 
+@pytest.mark.parametrize("rel", _sample()[:2])
+def test_json_report_is_byte_identical_to_the_standard_encoder(rel):
+    import json
+
+    from auditor import api
+    from auditor.report import json_format
+
+    data = api.lint([str(CORPUS / rel)]).to_dict()
+    data["findings"][0]["message"] += " \u00e9\U0001f600"  # non-ASCII must come out escaped
+    assert json_format._orjson(data) == json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+
+
 def _all_entries() -> list[str]:
     with (CORPUS / "MANIFEST.tsv").open(encoding="utf-8") as fh:
         return [row["path"] for row in csv.DictReader(fh, delimiter="\t") if row["entry"] == "yes"]

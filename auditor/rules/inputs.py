@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from auditor.rules.context import Context, is_json, schema_types
@@ -47,17 +48,17 @@ class Node:
     def has(self, key: str) -> bool:
         return any(key in part for part, _ in self.parts)
 
-    @property
-    def types(self) -> set[str]:
+    @cached_property  # nodes are cached per document and read by every inputs/ rule, per operation
+    def types(self) -> frozenset[str]:
         for part, _ in self.parts:
             t = schema_types(part)
             if t:
-                return t
+                return frozenset(t)
         if self.has("properties") or isinstance(self.get("additionalProperties"), dict):
-            return {"object"}
+            return frozenset({"object"})
         if self.has("items"):
-            return {"array"}
-        return set()
+            return frozenset({"array"})
+        return frozenset()
 
     @property
     def properties(self) -> set[str]:

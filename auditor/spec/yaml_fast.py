@@ -260,21 +260,22 @@ class RymlLocator(Locator):
     def _locate(self, tokens: list[str]) -> tuple[int, int] | None:
         tree = self.tree
         node = self.root
-        offset = self._start(node)
+        via_key = False
         for token in tokens:
             typ = tree.type(node)
             if typ & _MAP:
                 node = self._index(node).get(token, -1)
                 if node < 0:
                     return None
-                offset = self._view(tree.key(node), tree.type(node) & _KEYQUO)
+                via_key = True
             elif typ & _SEQ:
                 if not token.isdigit() or int(token) >= tree.num_children(node):
                     return None
                 node = tree.child(node, int(token))
-                offset = self._start(node)
+                via_key = False
             else:
                 return None
+        offset = self._view(tree.key(node), tree.type(node) & _KEYQUO) if via_key else self._start(node)
         if offset is None:
             # an empty collection in a sequence (`- {}`) or a block scalar ryml moved to its
             # arena: no view into the text; the reference locator knows
@@ -292,7 +293,7 @@ class RymlLocator(Locator):
             tree = self.tree
             for child in _children(tree, node):
                 kv = tree.key(child)
-                k = str(kv, "utf-8") if kv is not None else ""
+                k = str(kv, "utf-8", "surrogatepass") if kv is not None else ""  # JSON "\ud83d\ude00" keys
                 if not tree.type(child) & _KEYQUO:
                     k = self.scalars.key(k)
                 members[k] = child  # a repeated key: the data holds the last one
