@@ -155,7 +155,11 @@ class Spec:
                     self._problem(at, ref, "not-allowed", "a document read from standard input cannot reference files")
                     return None
             else:
-                target = (source_file.base_dir / urllib.parse.unquote(url)).resolve()
+                try:
+                    target = (source_file.base_dir / urllib.parse.unquote(url)).resolve()
+                except (OSError, RuntimeError, ValueError):  # symlink loop, NUL byte, name too long
+                    self._problem(at, ref, "unreadable", "the file name cannot be resolved (a symlink loop or an invalid name)")
+                    return None
                 if self._ref_root is None or not _is_within(target, self._ref_root):
                     self._problem(
                         at, ref, "not-allowed",
@@ -165,7 +169,7 @@ class Spec:
                 key = self._display_name(target)
                 if key not in self.files:
                     try:
-                        raw = read_source(str(target), max_bytes=self.policy.max_bytes)
+                        raw = read_source(str(target), max_bytes=self.policy.max_bytes, regular_only=True)
                     except InputError as exc:
                         self._problem(at, ref, "unreadable", exc.message)
                         return None

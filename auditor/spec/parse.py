@@ -67,6 +67,45 @@ def decode_text(data: bytes, name: str) -> str:
 
 
 def parse(data: bytes, name: str) -> Parsed:
+    parsed = _parse_any(data, name)
+    if _SURROGATE_ESCAPE.search(data):
+        _refuse_lone_surrogates(parsed.data, name)
+    return parsed
+
+
+# --- \uD800-\uDFFF escapes (hostile-input fix, kept apart) --------------------------------------
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _refuse_lone_surrogates(data: Any, name: str) -> None:
+    """JSON combines an escaped surrogate pair into one character, but a lone surrogate (and in
+    YAML any surrogate escape: its \\u escapes are code points) is not text and cannot be
+    printed: refuse the document instead of failing on output."""
+    stack, seen = [data], set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (dict, list)):
+            if id(node) in seen:  # YAML aliases share nodes
+                continue
+            seen.add(id(node))
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InputError(
+                    "the document escapes a lone UTF-16 surrogate (\\uD800-\\uDFFF), which is not a character",
+                    where=name,
+                    hint="write the character itself (or \\U0001XXXX in YAML) instead of surrogate escapes",
+                ) from None
+
+
+def _parse_any(data: bytes, name: str) -> Parsed:
     text = decode_text(data, name)
     if not text.strip():
         raise InputError("document is empty", where=name, hint="give a YAML or JSON OpenAPI document")
@@ -85,7 +124,7 @@ def parse(data: bytes, name: str) -> Parsed:
             value, duplicates, scalars = yaml_fast.build(tree, root, name)
             locator = yaml_fast.RymlLocator(tree, buf, source, root, scalars, lambda: _yaml_locator(text))
             return Parsed(value, locator, "yaml", duplicates)
-        except yaml_fast.Unsupported:
+        except (yaml_fast.Unsupported, UnicodeDecodeError):  # UnicodeDecodeError: surrogate escapes
             pass  # tags, anchors, merge keys, syntax errors: the PyYAML path decides
     return _parse_yaml(text, name)
 
@@ -110,6 +149,12 @@ def _parse_json(text: str, name: str, source: bytes) -> Parsed:
                 hint="fix the syntax error (a JSON linter or `python -m json.tool` shows it)",
             ) from None
         raise _NotJson() from None
+    except ValueError as exc:  # an integer longer than sys.get_int_max_str_digits() (4300)
+        raise InputError(
+            f"invalid JSON: {str(exc).split(':')[0].lower()}",
+            where=name,
+            hint="a number that long is not a real value; remove it or quote it as a string",
+        ) from None
     if _max_depth(data) > MAX_DEPTH:
         raise _depth_error(name)
     from auditor.spec import yaml_fast

@@ -6,6 +6,7 @@ URLs, no other URL schemes."""
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,9 @@ class RawSource:
     is_url: bool = False
 
 
-def read_source(spec: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 30.0) -> RawSource:
+def read_source(spec: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = 30.0, regular_only: bool = False) -> RawSource:
+    """``regular_only`` refuses FIFOs, devices and sockets (used for ``$ref`` targets, which the
+    document chooses; the user may still name a pipe as the root document)."""
     if spec == "-":
         data = _read_capped(sys.stdin.buffer, max_bytes, "<stdin>")
         return RawSource("<stdin>", data, Path.cwd())
@@ -38,12 +41,18 @@ def read_source(spec: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float
             hint="give a file path, '-' for standard input, or an http(s):// URL",
         )
     path = Path(spec)
-    if not path.exists():
-        raise InputError("file not found", where=spec, hint="check the path (it is relative to the current directory)")
-    if path.is_dir():
-        raise InputError("is a directory, not a document", where=spec, hint="name the root OpenAPI file inside it")
     try:
-        size = path.stat().st_size
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError("file not found", where=spec, hint="check the path (it is relative to the current directory)") from None
+    except (OSError, ValueError) as exc:  # name too long, symlink loop, NUL byte, ...
+        raise InputError(f"cannot read file: {getattr(exc, 'strerror', None) or exc}", where=spec, hint="check the path") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("is a directory, not a document", where=spec, hint="name the root OpenAPI file inside it")
+    if regular_only and not stat.S_ISREG(st.st_mode):
+        raise InputError("not a regular file (a pipe, device or socket)", where=spec, hint="refer to a YAML or JSON file")
+    try:
+        size = st.st_size
         if size > max_bytes:
             raise _too_big(spec, max_bytes)
         with path.open("rb") as fh:
