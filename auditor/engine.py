@@ -39,32 +39,46 @@ def run_rules(spec: Spec, config: Config, registry: Registry, only: Iterable[str
         for r in rules:
             s = config.setting(r)
             config.settings[r.id] = replace(s, enabled=True)
-    for r in rules:
-        if r.check is None:
-            continue
-        setting = config.setting(r)
-        ctx = Context(spec, options=dict(setting.options), public=config.public)
-        # operations as an insertion-ordered set: a shared component can be used by thousands
-        merged: dict[tuple[At | None, str], tuple[Violation, dict[Operation, None]]] = {}
-        for v in _run_one(r, ctx):
-            key = (v.at, v.message)
-            seen_ops = merged.setdefault(key, (v, {}))[1]
-            if v.operation is not None:
-                seen_ops[Operation(v.operation.method.upper(), v.operation.path)] = None
-        for v, seen_ops in merged.values():
-            ops = list(seen_ops)
-            finding = _to_finding(spec, config, r, v, ops)
-            if finding is None:
-                continue
-            reason = _suppressed(ignores, r.id, v, ops)
-            if reason is not None:
-                ev = dict(finding.evidence or {})
-                ev["suppressed"] = reason
-                result.suppressed.append(Finding(**{**finding.__dict__, "evidence": ev, "fingerprint": finding.fingerprint}))
-            else:
-                result.findings.append(finding)
+    from auditor.parallel import map_split
+
+    runnable = [r for r in rules if r.check is not None]
+    for found, hidden in map_split(runnable, lambda r: _rule_findings(spec, config, r, ignores), weight=_weight(spec)):
+        result.findings.extend(found)
+        result.suppressed.extend(hidden)
     result.findings.sort(key=Finding.sort_key)
     return result
+
+
+def _weight(spec: Spec) -> int:
+    paths = spec.data.get("paths") if isinstance(spec.data, dict) else None
+    return len(paths) if isinstance(paths, dict) else 0
+
+
+def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[Finding], list[Finding]]:
+    findings: list[Finding] = []
+    suppressed: list[Finding] = []
+    setting = config.setting(r)
+    ctx = Context(spec, options=dict(setting.options), public=config.public)
+    # operations as an insertion-ordered set: a shared component can be used by thousands
+    merged: dict[tuple[At | None, str], tuple[Violation, dict[Operation, None]]] = {}
+    for v in _run_one(r, ctx):
+        key = (v.at, v.message)
+        seen_ops = merged.setdefault(key, (v, {}))[1]
+        if v.operation is not None:
+            seen_ops[Operation(v.operation.method.upper(), v.operation.path)] = None
+    for v, seen_ops in merged.values():
+        ops = list(seen_ops)
+        finding = _to_finding(spec, config, r, v, ops)
+        if finding is None:
+            continue
+        reason = _suppressed(ignores, r.id, v, ops)
+        if reason is not None:
+            ev = dict(finding.evidence or {})
+            ev["suppressed"] = reason
+            suppressed.append(Finding(**{**finding.__dict__, "evidence": ev, "fingerprint": finding.fingerprint}))
+        else:
+            findings.append(finding)
+    return findings, suppressed
 
 
 def _run_one(r: Rule, ctx: Context) -> Iterable[Violation]:

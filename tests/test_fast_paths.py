@@ -241,6 +241,30 @@ def test_oneof_failure_names_the_closest_alternative(tmp_path):
     assert "oneOf" in errors[0].message
 
 
+@pytest.mark.parametrize("rel", _sample()[:1])
+def test_rules_split_over_two_processes_give_the_same_report(rel):
+    from auditor import api
+
+    texts = []
+    for jobs in ("1", "2"):
+        with _reference({"AUDITOR_JOBS": jobs}):
+            texts.append(api.lint([str(CORPUS / rel)]).to_dict())
+    assert texts[0] == texts[1]
+
+
+def test_split_reruns_a_failing_item_in_the_parent():
+    from auditor.parallel import map_split
+
+    def fn(x):
+        if x == 3 and os.getpid() != parent:
+            raise RuntimeError("child only")
+        return x * x
+
+    parent = os.getpid()
+    with _reference({"AUDITOR_JOBS": "2"}):
+        assert map_split(range(6), fn, weight=10_000) == [0, 1, 4, 9, 16, 25]
+
+
 @pytest.mark.parametrize("rel", _sample()[:2])
 def test_json_report_is_byte_identical_to_the_standard_encoder(rel):
     import json
