@@ -139,6 +139,7 @@ class Semantic:
         self.visited: set[int] = set()
         self._resolver = None
         self._dialect: str | None = None
+        self._targets: dict[str, tuple[Any, str]] = {}  # $ref -> (node, pointer)
 
     # RootValidator
     def run(self) -> Iterator[Error]:
@@ -163,12 +164,15 @@ class Semantic:
     def deref(self, node: Any, ptr: str) -> tuple[Any, str]:
         hops = 0
         while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#") and hops < 64:
-            target = unquote(node["$ref"][1:])
-            try:
-                node = jp.get(self.bundle, target)
-            except (KeyError, ValueError):
-                return MISSING, ptr  # reported by contract/ref-resolvable
-            ptr = target
+            ref = node["$ref"]
+            target = self._targets.get(ref)
+            if target is None:
+                pointer = unquote(ref[1:])
+                try:
+                    target = self._targets[ref] = (jp.get(self.bundle, pointer), pointer)
+                except (KeyError, ValueError):
+                    return MISSING, ptr  # reported by contract/ref-resolvable
+            node, ptr = target
             hops += 1
         return node, ptr
 
