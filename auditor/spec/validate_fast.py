@@ -52,11 +52,16 @@ def errors(bundle: Any, family: str) -> Iterator[Error]:
 
 
 @lru_cache(maxsize=None)
+def _schema(family: str) -> dict:
+    with open(_package_file("openapi_spec_validator", "resources", "schemas", SCHEMA_DIR[family], "schema.json"), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@lru_cache(maxsize=None)
 def _schema_validator(family: str):
     import jsonschema_rs
 
-    with open(_package_file("openapi_spec_validator", "resources", "schemas", SCHEMA_DIR[family], "schema.json"), encoding="utf-8") as fh:
-        schema = json.load(fh)
+    schema = _schema(family)
     return jsonschema_rs.validator_cls_for(schema)(schema)
 
 
@@ -71,7 +76,7 @@ def _package_file(package: str, *parts: str) -> str:
 def schema_errors(bundle: Any, family: str) -> Iterator[Error]:
     for error in _schema_validator(family).iter_errors(bundle):
         raw_ptr = jp.from_tokens(error.instance_path)
-        best, context = explain(error)
+        best, context = explain(error, _schema(family))
         ptr = jp.from_tokens(best.instance_path)
         message = _rs_message(best)
         if best is not error:
@@ -86,7 +91,7 @@ def _rs_message(error) -> str:
 _ALTERNATIVE_KINDS = {"OneOfNotValid": "oneOf", "AnyOf": "anyOf"}
 
 
-def explain(error, depth: int = 0) -> tuple[Any, str]:
+def explain(error, schema: Any = None, depth: int = 0) -> tuple[Any, str]:
     """For a failed ``oneOf``/``anyOf``: the sub-error of the alternative that came closest, and
     a note on what was tried. The closest alternative is the one that got furthest into the
     instance with the fewest errors; a ``$ref``-only alternative (Reference Object) loses to
@@ -116,10 +121,32 @@ def explain(error, depth: int = 0) -> tuple[Any, str]:
         return error, ""
     best_branch = min(branches, key=score)
     best = max(best_branch, key=lambda e: len(e.instance_path))
-    inner, _ = explain(best, depth + 1)
+    inner, _ = explain(best, schema, depth + 1)
+    name = _alternative_name(schema, list(error.schema_path), context.index(best_branch))
     where = jp.from_tokens(error.instance_path) or "the document root"
-    note = f"{where} matches none of the {len(context)} alternatives of '{keyword}'; this is the closest one's error"
+    note = f"{where} matches none of the {len(context)} '{keyword}' alternatives; the closest, {name}, fails here"
     return inner, note
+
+
+def _alternative_name(schema: Any, path: list, index: int) -> str:
+    """A readable name for alternative ``index`` of the ``oneOf``/``anyOf`` at ``path`` in the
+    OpenAPI schema: the definition it refers to ("Parameter"), else its title or description."""
+    node = schema
+    for token in path:
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and isinstance(token, int) and token < len(node):
+            node = node[token]
+        else:
+            return f"alternative {index + 1}"
+    alt = node[index] if isinstance(node, list) and index < len(node) else None
+    if isinstance(alt, dict):
+        if isinstance(alt.get("$ref"), str):
+            return alt["$ref"].rsplit("/", 1)[-1]
+        for key in ("title", "description"):
+            if isinstance(alt.get(key), str) and len(alt[key]) <= 60:
+                return repr(alt[key])
+    return f"alternative {index + 1}"
 
 
 # --- 2. openapi-spec-validator's semantic checks ---------------------------------------------------
