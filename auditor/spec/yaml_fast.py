@@ -46,19 +46,25 @@ def parse_tree(data: bytes):
     import ryml
 
     buf = bytearray(data)
-    saved = os.dup(2)
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all: nothing to silence
+        saved = -1
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         try:
-            os.dup2(devnull, 2)
+            if saved >= 0:
+                os.dup2(devnull, 2)
             tree = ryml.parse_in_place(buf)
         finally:
-            os.dup2(saved, 2)
+            if saved >= 0:
+                os.dup2(saved, 2)
             os.close(devnull)
     except Exception:
         raise Unsupported() from None
     finally:
-        os.close(saved)
+        if saved >= 0:
+            os.close(saved)
     root = tree.root_id()
     typ = tree.type(root)
     if typ & _STREAM == _STREAM:
