@@ -30,10 +30,10 @@ CI = settings(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=60,
+    max_examples=int(os.environ.get("AUDITOR_PROPERTY_EXAMPLES", "60")),  # raise it to hunt deeper
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
-FEWER = settings(CI, max_examples=30)  # byte mutations mostly end in a parse error: cheap, less to learn
+FEWER = settings(CI, max_examples=max(1, CI.max_examples // 2))  # byte mutations mostly end in a parse error: cheap, less to learn
 
 # --- inputs ----------------------------------------------------------------------------------
 
@@ -217,7 +217,7 @@ def check(workdir: Path, config, name: str, data: bytes) -> None:
         try:
             report = api.lint([str(path)], api.LintOptions(cwd=folder), config=config)
         except AuditorError as exc:
-            assert exc.message and "\n" not in exc.message, exc.message
+            assert exc.message and "\n" not in exc.message and exc.hint, (exc.message, exc.hint)
             return
         assert isinstance(report, Report)
         for fmt in FORMATS:

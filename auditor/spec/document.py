@@ -134,8 +134,14 @@ class Spec:
         return None if key is None else At(key, fragment)
 
     def _load_external(self, url: str, at: At, ref: str) -> str | None:
-        scheme = urllib.parse.urlsplit(url).scheme.lower()
         source_file = self.files[at.file]
+        try:
+            scheme = urllib.parse.urlsplit(url).scheme.lower()
+            if source_file.base_dir is None and source_file.name.startswith(("http://", "https://")):
+                urllib.parse.urljoin(source_file.name, url)  # raises on the same malformed hosts
+        except ValueError:  # "http://[x", "//[]/a": a malformed IPv6 host
+            self._problem(at, ref, "unresolved", "it is not a valid URL or file name")
+            return None
         if scheme in ("http", "https"):
             if not self.policy.allow_remote:
                 self._problem(at, ref, "not-allowed", "remote references are not fetched unless --allow-remote-refs is given")

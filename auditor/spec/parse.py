@@ -298,8 +298,16 @@ def _parse_yaml(text: str, name: str) -> Parsed:
             where=name,
             hint="fix the syntax error; check indentation and quoting around that line",
         ) from None
+    except yaml.reader.ReaderError as exc:  # a control character; str(exc) spans two lines
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        raise InputError(
+            f"invalid YAML at line {line}, column {col}: {exc.reason} (character #x{exc.character:04x})",
+            where=name,
+            hint="remove the control character (YAML documents are printable text)",
+        ) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", where=name, hint="fix the YAML syntax") from None
+        raise InputError(f"invalid YAML: {' '.join(str(exc).split())}", where=name, hint="fix the YAML syntax") from None
     if root is None:
         raise InputError("document is empty", where=name, hint="give a YAML or JSON OpenAPI document")
     builder = _YamlBuilder(name)

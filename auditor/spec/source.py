@@ -60,7 +60,7 @@ def read_source(spec: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float
     except PermissionError:
         raise InputError("permission denied", where=spec, hint="make the file readable") from None
     except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror or exc}", where=spec) from None
+        raise InputError(f"cannot read file: {exc.strerror or exc}", where=spec, hint="check the path and that the file is readable") from None
     return RawSource(spec, data, path.resolve().parent)
 
 
