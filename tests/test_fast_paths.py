@@ -32,6 +32,12 @@ SAMPLE = [
     "APIs-guru__unofficial_openapi_specs/atlassian.com/jira/7.6.1/swagger.yaml",
     "APIs-guru__unofficial_openapi_specs/bufferapp.com/1/swagger.yaml",
     "APIs-guru__unofficial_openapi_specs/healthcare.gov/1.0.0/swagger.yaml",
+    "digitalocean__openapi/specification/DigitalOcean-public.v2.yaml",
+    "twilio__twilio-oai/spec/yaml/twilio_bulkexports_v1.yaml",
+    "sendgrid__sendgrid-oai/oas_v3.json",
+    "opensearch-project__opensearch-api-specification/spec/namespaces/knn.yaml",
+    "Adyen__adyen-openapi/json/BinLookupService-v54.json",
+    "ga4gh__data-repository-service-schemas/openapi/data_repository_service.openapi.yaml",
 ]
 # openapi-spec-validator raising instead of reporting ("KeyError: 'name'", "PointerToNowhere: ...")
 # stops it; the fast path goes on, so after such a crash it may report more

@@ -474,6 +474,8 @@ class Semantic:
 
     # OpenAPIV30ValueValidator / OpenAPIV31ValueValidator / OpenAPIV32ValueValidator
     def default(self, schema: dict, value: Any, ptr: str) -> Iterator[Error]:
+        if _default_surely_valid(self.family, schema, value):
+            return  # most defaults: no need for openapi-schema-validator (importing it costs 0.2 s)
         import openapi_schema_validator as osv
         from openapi_schema_validator.validators import OAS30Validator, OAS31Validator, OAS32Validator
 
@@ -497,6 +499,61 @@ class Semantic:
             resource = Resource.from_contents(self.bundle, default_specification=_specification(cls))
             self._resolver = Registry().with_resource("", resource).resolver(base_uri="")
         return self._resolver
+
+
+# keywords whose meaning jsonschema-rs and openapi-schema-validator's validators share exactly
+# for a value without nulls (no $ref to resolve, no regex, no format, no float arithmetic)
+_PLAIN_KEYWORDS = frozenset({
+    "type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
+    "minItems", "maxItems", "minProperties", "maxProperties", "required", "properties", "additionalProperties",
+    "items", "allOf", "anyOf", "oneOf", "not",
+    # annotations, and Swagger 2.0 parameter fields (a 2.0 default is checked against its parameter)
+    "title", "description", "default", "example", "examples", "nullable", "readOnly", "writeOnly", "deprecated",
+    "xml", "externalDocs", "discriminator", "name", "in", "collectionFormat", "allowEmptyValue",
+})
+
+
+def _default_surely_valid(family: str, schema: dict, value: Any) -> bool:
+    """True when jsonschema-rs accepts ``value`` and would agree with openapi-schema-validator:
+    the schema uses only plain keywords and the value holds no null (``nullable`` is OpenAPI's
+    own). Otherwise openapi-schema-validator decides (and words the messages)."""
+    stack: list[Any] = [value]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            return False
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    count, stack = 0, [schema]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if not isinstance(node, dict) or count > 500:
+            return False
+        for key, sub in node.items():
+            if key not in _PLAIN_KEYWORDS and not key.startswith("x-"):
+                return False
+            if key in ("properties",):
+                if not isinstance(sub, dict):
+                    return False
+                stack.extend(sub.values())
+            elif key in ("additionalProperties", "not") and isinstance(sub, dict):
+                stack.append(sub)
+            elif key == "items":
+                stack.extend(sub if isinstance(sub, list) else [sub])
+            elif key in ("allOf", "anyOf", "oneOf"):
+                if not isinstance(sub, list):
+                    return False
+                stack.extend(sub)
+    import jsonschema_rs
+
+    cls = jsonschema_rs.Draft4Validator if family in ("2.0", "3.0") else jsonschema_rs.Draft202012Validator
+    try:
+        return bool(cls(schema, validate_formats=False).is_valid(value))
+    except Exception:  # noqa: BLE001 - not a schema jsonschema-rs accepts (`required: true` on a 2.0 parameter)
+        return False
 
 
 def _same(ptr: str, message: str) -> Error:
