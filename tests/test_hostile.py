@@ -84,8 +84,12 @@ class Listener:
                 self.seen.append(line.decode("latin-1") if line.startswith(b"GET ") else repr(data[:40]))
                 path = line.split(b" ")[1].decode("latin-1") if line.count(b" ") >= 2 else ""
                 body = self.routes.get(path, gen.METADATA_SECRET.encode())
+                if body.startswith(b"redirect:"):
+                    head, body = b"302 Found\r\nLocation: " + body[len(b"redirect:"):], b""
+                else:
+                    head = b"200 OK\r\nContent-Type: application/json"
                 try:
-                    conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+                    conn.sendall(b"HTTP/1.0 %s\r\nContent-Length: %d\r\n\r\n%s" % (head, len(body), body))
                 except OSError:
                     pass
 
@@ -243,3 +247,18 @@ def _ref_doc(ref: str) -> dict:
     doc = json.loads(json.dumps(gen.BASE))
     doc["components"]["schemas"]["Thing"] = {"$ref": ref}
     return doc
+
+
+def test_remote_redirect_to_a_local_file_is_not_followed(tmp_path):
+    """Even with --allow-remote-refs, a remote ref that redirects to file:// reads nothing."""
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(f"type: {gen.SECRET}\n")
+    listener = Listener({"/x.json": f"redirect:file://{secret}".encode()})
+    try:
+        (tmp_path / "spec").mkdir()
+        (tmp_path / "spec" / "openapi.json").write_text(json.dumps(_ref_doc(f"http://{listener.host}/x.json")))
+        code, out, err, _, _ = run_auditor(["openapi.json", "-f", "json", "--allow-remote-refs"], tmp_path / "spec")
+        assert listener.seen == ["GET /x.json HTTP/1.1"]
+        assert code == 1 and "contract/ref-resolvable" in out and gen.SECRET not in out + err, (out, err)
+    finally:
+        listener.close()

@@ -71,6 +71,7 @@ class Spec:
         self.files: dict[str, SpecFile] = {root.name: root}
         self.policy = policy
         self.ref_problems: dict[tuple[At, str], RefProblem] = {}
+        self._unreadable: dict[str, str] = {}  # file key -> why it could not be loaded
         self._ref_root = (policy.ref_root or root.base_dir).resolve() if (policy.ref_root or root.base_dir) else None
         self.version = detect_version(root.data, root.name)
 
@@ -172,33 +173,26 @@ class Spec:
                         f"it points outside {self._ref_root} (widen with --ref-root DIR)",
                     )
                     return None
-                key = self._display_name(target)
-                if key not in self.files:
-                    try:
-                        raw = read_source(str(target), max_bytes=self.policy.max_bytes, regular_only=True)
-                    except InputError as exc:
-                        self._problem(at, ref, "unreadable", exc.message)
-                        return None
-                    return self._add(raw, key, at, ref)
-                return key
-        if key not in self.files:
-            try:
-                raw = read_source(key, max_bytes=self.policy.max_bytes)
-            except InputError as exc:
-                self._problem(at, ref, "unreadable", exc.message)
-                return None
-            return self._add(raw, key, at, ref)
-        return key
+                return self._add(self._display_name(target), str(target), at, ref, regular_only=True)
+        return self._add(key, key, at, ref)
 
-    def _add(self, raw: RawSource, key: str, at: At, ref: str) -> str | None:
-        try:
-            parsed = _parse_file(raw)
-        except InputError as exc:
-            self._problem(at, ref, "unreadable", exc.message)
-            return None
-        parsed.name = key
-        self.files[key] = parsed
-        return key
+    def _add(self, key: str, location: str, at: At, ref: str, *, regular_only: bool = False) -> str | None:
+        """Read and parse ``location`` as file ``key``, once: a failure is remembered too, so a
+        broken or slow target is not fetched again for every ref and every rule."""
+        if key in self.files:
+            return key
+        reason = self._unreadable.get(key)
+        if reason is None:
+            try:
+                parsed = _parse_file(read_source(location, max_bytes=self.policy.max_bytes, regular_only=regular_only))
+            except InputError as exc:
+                reason = self._unreadable[key] = exc.message
+            else:
+                parsed.name = key
+                self.files[key] = parsed
+                return key
+        self._problem(at, ref, "unreadable", reason)
+        return None
 
     def _display_name(self, target: Path) -> str:
         root_dir = self.root.base_dir
