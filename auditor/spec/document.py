@@ -71,6 +71,8 @@ class Spec:
         self.files: dict[str, SpecFile] = {root.name: root}
         self.policy = policy
         self.ref_problems: dict[tuple[At, str], RefProblem] = {}
+        self._internal_targets: dict[tuple[str, str], At] = {}  # (file, "#/...") -> target
+        self._nodes: dict[At, Any] = {}  # resolved ref targets
         self._unreadable: dict[str, str] = {}  # file key -> why it could not be loaded
         self._ref_root = (policy.ref_root or root.base_dir).resolve() if (policy.ref_root or root.base_dir) else None
         self.version = detect_version(root.data, root.name)
@@ -100,23 +102,32 @@ class Spec:
     def deref(self, value: Any, at: At) -> tuple[Any, At]:
         """Follow ``$ref`` chains from ``value`` (which lives at ``at``). Returns the target and its
         location; on a broken, disallowed or cyclic ref returns ``({}, at)`` and records why."""
+        if not isinstance(value, dict) or "$ref" not in value:
+            return value, at  # most calls: rules deref every node they visit
         seen: set[At] = set()
         hops = 0
         while isinstance(value, dict) and isinstance(value.get("$ref"), str):
             ref = value["$ref"]
-            target = self._resolve_ref(ref, at)
+            target = self._internal_targets.get((at.file, ref))
             if target is None:
-                return {}, at
+                target = self._resolve_ref(ref, at)
+                if target is None:
+                    return {}, at
+                if ref.startswith("#"):  # resolved the same way from anywhere in this file
+                    self._internal_targets[(at.file, ref)] = target
             if target in seen or hops > MAX_REF_HOPS:
                 self._problem(at, ref, "cycle", "the reference chain loops back on itself")
                 return {}, at
             seen.add(target)
             hops += 1
             try:
-                value = jp.get(self.files[target.file].data, target.pointer)
+                value = self._nodes[target]
             except KeyError:
-                self._problem(at, ref, "unresolved", f"nothing at {target.pointer or '/'} in {target.file}")
-                return {}, at
+                try:
+                    value = self._nodes[target] = jp.get(self.files[target.file].data, target.pointer)
+                except KeyError:
+                    self._problem(at, ref, "unresolved", f"nothing at {target.pointer or '/'} in {target.file}")
+                    return {}, at
             at = target
         return value, at
 
