@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from auditor.report import FORMATS
+
 HERE = Path(__file__).resolve().parent
 CPU_LIMIT_S = 60  # per case, enforced by RLIMIT_CPU (the machine may be busy: wall time is not)
 TIMEOUT_S = 120  # wall clock, catches hangs that burn no CPU (a FIFO, a socket)
@@ -105,6 +107,7 @@ class Outcome:
     seconds: float  # wall clock
     cpu: float  # CPU seconds of the auditor process
     json_report: str
+    files: str  # every other report format, written with -o FORMAT=FILE
 
 
 def _limits() -> None:
@@ -149,12 +152,15 @@ def suite(tmp_path_factory):
     gen.write(dest, cases, listener.host)
 
     def run(case) -> Outcome:
-        report = dest / "reports" / f"{case.name}.json"
-        report.parent.mkdir(exist_ok=True)
-        args = case.command(dest, listener.host) + ["-o", f"json={report}"]
+        reports = dest / "reports" / case.name
+        reports.mkdir(parents=True)
+        args = case.command(dest, listener.host)
+        for fmt in FORMATS:
+            if fmt != "console":  # the console report goes to stdout
+                args += ["-o", f"{fmt}={reports / fmt}"]
         code, out, err, seconds, cpu = run_auditor(args, case.folder(dest), case.stdin_bytes(dest, listener.host))
-        text = report.read_text(encoding="utf-8") if report.exists() else ""
-        return Outcome(code, out, err, seconds, cpu, text)
+        written = {p.name: p.read_text(encoding="utf-8") for p in reports.iterdir()}
+        return Outcome(code, out, err, seconds, cpu, written.pop("json", ""), "".join(written.values()))
 
     start = time.perf_counter()
     # the biggest cases first, so the slow ones do not finish last
@@ -202,8 +208,9 @@ def test_hostile_case(suite, name):
         found = {f["rule"] for f in report["findings"]}
         missing = set(case.rules) - found
         assert not missing, f"{name}: expected findings of {sorted(missing)}, got {sorted(found)}"
+        assert len(o.files) > 0
     for secret in _forbidden(case):
-        assert secret not in o.out + o.err + o.json_report, f"{name}: output shows {secret!r}"
+        assert secret not in o.out + o.err + o.json_report + o.files, f"{name}: output shows {secret!r}"
 
 
 def test_tags_never_ran_code(suite):
