@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.config import Config
+from auditor.errors import AuditorError
 from auditor.model import Finding, Location, Operation, Severity, Source
 from auditor.rules.context import Context
 from auditor.rules.registry import Registry, Rule, Violation
@@ -82,10 +83,21 @@ def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[F
 
 
 def _run_one(r: Rule, ctx: Context) -> Iterable[Violation]:
+    """The rule's violations; a rule that crashes is reported as a finding of its own (with what
+    it found until then), so one bug never costs the rest of the report."""
     try:
         yield from r.check(ctx)  # type: ignore[misc]
     except RecursionError:
         yield Violation(f"rule {r.id} stopped: the document nests or recurses too deeply", None)
+    except AuditorError:
+        raise  # a configuration mistake (e.g. a bad option value): exit 2 with its message
+    except Exception as exc:  # noqa: BLE001 - a rule bug must not end the run
+        yield Violation(
+            f"rule {r.id} stopped early on this document: {type(exc).__name__}: {exc}"[:500],
+            None,
+            hint="this is a bug in auditor, not in your document; please report it with the document attached",
+            evidence={"internal_error": type(exc).__name__},
+        )
 
 
 def _operation_at(spec: Spec, at: At | None) -> Operation | None:

@@ -288,3 +288,25 @@ def schema_types(schema: dict) -> set[str]:
     if isinstance(t, str):
         return {t}
     return set()
+
+
+def server_url(server: dict) -> str:
+    """A Server Object's URL with each ``{variable}`` replaced by its default (or nothing)."""
+    url = str(server.get("url", ""))
+    variables = server.get("variables")
+    for name, var in (variables.items() if isinstance(variables, dict) else ()):
+        default = var.get("default") if isinstance(var, dict) else None
+        url = url.replace("{" + str(name) + "}", str(default if default is not None else ""))
+    return url
+
+
+def split_url(url: str):
+    """``urllib.parse.urlsplit`` that answers None for text that is not a URL (``http://[/``)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.strip())
+        parts.hostname  # noqa: B018 - raises ValueError on a malformed netloc
+        return parts
+    except ValueError:
+        return None

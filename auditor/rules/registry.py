@@ -120,7 +120,7 @@ def rule(
     whose function may be None-like: live checks run inside the fuzzer)."""
 
     def decorate(fn: CheckFn) -> CheckFn:
-        (registry or REGISTRY).add(
+        (REGISTRY if registry is None else registry).add(
             Rule(
                 id=rule_id,
                 severity=Severity.parse(severity),

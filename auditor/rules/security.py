@@ -19,9 +19,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
 
-from auditor.rules.context import Context
+from auditor.rules.context import Context, server_url, split_url
 from auditor.rules.registry import Option, Violation, rule
 from auditor.spec.document import At, OperationRef
 
@@ -175,8 +174,12 @@ def schemes_defined(ctx: Context):
     _, at = _schemes(ctx)
     if ctx.is_swagger2 and "securityDefinitions" not in ctx.data:
         at = ctx.root
-    elif not ctx.is_swagger2 and not isinstance((ctx.data.get("components") or {}).get("securitySchemes"), dict):
-        at = ctx.root.child("components") if isinstance(ctx.data.get("components"), dict) else ctx.root
+    elif not ctx.is_swagger2:
+        components = ctx.data.get("components")
+        if not isinstance(components, dict):
+            at = ctx.root
+        elif not isinstance(components.get("securitySchemes"), dict):
+            at = ctx.root.child("components")
     yield Violation("no security scheme is defined", at)
 
 
@@ -356,11 +359,7 @@ def _server_urls(ctx: Context) -> Iterator[tuple[str, At, dict]]:
         for i, server in enumerate(servers):
             if not isinstance(server, dict) or not isinstance(server.get("url"), str):
                 continue
-            url = server["url"]
-            for var, spec in (server.get("variables") or {}).items():
-                if isinstance(spec, dict) and "default" in spec:
-                    url = url.replace("{" + str(var) + "}", str(spec["default"]))
-            yield url, at.child("servers", i, "url"), server
+            yield server_url(server), at.child("servers", i, "url"), server
 
 
 def _is_local(host: str) -> bool:
@@ -411,7 +410,9 @@ def https_only(ctx: Context):
                         yield Violation(f"scheme {s!r} is plain text", at.child("schemes", i))
         return
     for url, at, _server in _server_urls(ctx):
-        parts = urlsplit(url.strip())
+        parts = split_url(url)
+        if parts is None:  # e.g. "http://[/": not a URL at all; contract/spec-valid's business
+            continue
         if parts.scheme.lower() in ("http", "ws") and not _is_local(parts.hostname or ""):
             yield Violation(f"server {url!r} is not HTTPS", at)
 

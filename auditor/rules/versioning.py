@@ -10,12 +10,11 @@ counts unless the ``allowed`` option narrows it. ``info.version`` is the version
 from __future__ import annotations
 
 import re
-import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
 from auditor.errors import InputError
-from auditor.rules.context import Context
+from auditor.rules.context import Context, server_url, split_url
 from auditor.rules.registry import Option, Violation, rule
 from auditor.spec.document import At
 
@@ -47,14 +46,10 @@ def _segments(path: str) -> list[str]:
 
 def _substitute(url: str, variables: Any) -> tuple[str, bool]:
     """Server URL with variable defaults; True when a variable itself is named like a version."""
-    named_version = False
-    if isinstance(variables, dict):
-        for name, var in variables.items():
-            if VERSION_VARIABLE.match(str(name)) and f"{{{name}}}" in url:
-                named_version = True
-            default = var.get("default") if isinstance(var, dict) else None
-            url = url.replace(f"{{{name}}}", str(default if default is not None else ""))
-    return url, named_version
+    named_version = isinstance(variables, dict) and any(
+        VERSION_VARIABLE.match(str(name)) and f"{{{name}}}" in url for name in variables
+    )
+    return server_url({"url": url, "variables": variables}), named_version
 
 
 def url_versions(ctx: Context) -> list[UrlVersion]:
@@ -72,7 +67,8 @@ def url_versions(ctx: Context) -> list[UrlVersion]:
                 continue
             url, named = _substitute(server["url"], server.get("variables"))
             at = ctx.root.child("servers", i, "url")
-            segs = [s for s in _segments(urllib.parse.urlsplit(url).path) if _base_version(s)]
+            parts = split_url(url)
+            segs = [s for s in _segments(parts.path) if _base_version(s)] if parts else []
             found += [UrlVersion(s, at) for s in segs]
             if named and not segs:
                 found.append(UrlVersion("{version}", at))
