@@ -7,11 +7,21 @@ and never mutate them. ``Report.to_dict()`` is the documented JSON contract (sch
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
 SCHEMA_VERSION = 1
+
+# C0/C1 control characters other than tab and newline: text from documents and responses reaches
+# terminals and CI logs, where an ESC sequence could rewrite what the reader sees.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with control characters shown as ``\\xNN`` (tab and newline kept)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) if _CONTROL.search(text) else text
 
 
 class Severity(str, Enum):
@@ -51,6 +61,9 @@ class Operation:
     method: str
     path: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", clean_text(self.path))
+
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
 
@@ -87,6 +100,8 @@ class Finding:
     fingerprint: str = ""
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "message", clean_text(self.message))
+        object.__setattr__(self, "hint", clean_text(self.hint))
         if not self.fingerprint:
             object.__setattr__(self, "fingerprint", compute_fingerprint(self))
 

@@ -54,3 +54,17 @@ paths:
     assert r.code in (0, 1), r.err
     findings = json.loads(r.out)["findings"]
     assert not [f for f in findings if "stopped early" in f["message"]], [f["message"] for f in findings if "stopped" in f["message"]]
+
+
+def test_control_characters_from_the_document_never_reach_any_output(write):
+    from auditor import api
+    from auditor.report import FORMATS, RenderOptions, render
+
+    doc = 'openapi: 3.0.3\ninfo: {title: "T\\e[2J", version: 1.0.0}\npaths:\n  "/a\\e]0;pwned\\a":\n    post:\n      responses: {"200": {description: "\\e[31m"}}\n'
+    report = api.lint([str(write("a.yaml", doc))], api.LintOptions(pack="strict"))
+    assert report.findings
+    for fmt in FORMATS:
+        for color in (False, True):
+            text = render(report, fmt, RenderOptions(color=color))
+            # colour codes of our own console are fine; nothing from the document is raw
+            assert "\x1b[2J" not in text and "\x1b]0;" not in text and "\x07" not in text, fmt
