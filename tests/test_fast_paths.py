@@ -226,6 +226,14 @@ def test_json_locator_on_ryml_matches_text_scanner(tmp_path, name):
     assert compare_parse(path) == []
 
 
+def test_dialect_ids_are_openapi_schema_validators():
+    import openapi_schema_validator as osv
+
+    from auditor.spec.validate_fast import DIALECTS
+
+    assert DIALECTS == {"3.1": osv.OAS31_BASE_DIALECT_ID, "3.2": osv.OAS32_BASE_DIALECT_ID}
+
+
 def test_fast_path_is_taken_for_plain_yaml():
     from auditor.spec.parse import parse
     from auditor.spec.yaml_fast import RymlLocator

@@ -137,8 +137,9 @@ class _NotJson(Exception):
 
 
 def _parse_json(text: str, name: str, source: bytes) -> Parsed:
+    duplicates: list[str] = []
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_duplicates_hook(duplicates))
     except RecursionError:
         raise _depth_error(name) from None
     except json.JSONDecodeError as exc:
@@ -160,25 +161,25 @@ def _parse_json(text: str, name: str, source: bytes) -> Parsed:
     from auditor.spec import yaml_fast
 
     locator: Locator = yaml_fast.LazyLocator(source, lambda: JsonLocator(text)) if yaml_fast.enabled() else JsonLocator(text)
-    return Parsed(data, locator, "json", _json_duplicates(text))
+    return Parsed(data, locator, "json", duplicates)
 
 
-def _json_duplicates(text: str) -> list[str]:
-    """Names of repeated object keys (json.loads silently keeps the last one, and the JSON
-    locator points at that last one); these are reported by name."""
-    found: list[str] = []
+def _duplicates_hook(found: list[str]):
+    """An ``object_pairs_hook`` that builds what json.loads builds (the last value of a repeated
+    key, at the first one's place) and lists repeated key names in ``found`` (the locator
+    points at the copy kept; these are reported by name). One parse gives data and repeats."""
 
     def hook(pairs: list[tuple[str, Any]]) -> dict:
-        if len(pairs) > 1:
+        out = dict(pairs)
+        if len(out) != len(pairs):
             seen: set[str] = set()
             for key, _ in pairs:
                 if key in seen:
                     found.append(key)
                 seen.add(key)
-        return dict(pairs)
+        return out
 
-    json.loads(text, object_pairs_hook=hook)
-    return found
+    return hook
 
 
 def _max_depth(data: Any) -> int:

@@ -583,10 +583,34 @@ def _validator_for_dialect(dialect: str):
     return validator_for({"$schema": dialect}, default=None)
 
 
-def _default_dialect(family: str) -> str:
-    import openapi_schema_validator as osv
+# openapi_schema_validator.OAS31_BASE_DIALECT_ID / OAS32_BASE_DIALECT_ID (a test checks), spelled
+# out so that checking a 3.1 document does not import that package (0.2 s, pydantic-settings)
+DIALECTS = {
+    "3.1": "https://spec.openapis.org/oas/3.1/dialect/base",
+    "3.2": "https://spec.openapis.org/oas/3.2/dialect/2025-09-17",
+}
 
-    return osv.OAS32_BASE_DIALECT_ID if family == "3.2" else osv.OAS31_BASE_DIALECT_ID
+
+def _default_dialect(family: str) -> str:
+    return DIALECTS["3.2" if family == "3.2" else "3.1"]
+
+
+def _resources(package: str, *parts: str) -> list[tuple[str, Any]]:
+    """(``$id``, schema) of every JSON file under a package folder, read without importing the
+    package (what openapi-schema-validator's registry holds)."""
+    out = []
+    for folder, _, names in os.walk(_package_file(package, *parts)):
+        for name in sorted(names):
+            if name.startswith(".") or name.endswith((".py", ".pyc")):
+                continue
+            try:
+                with open(os.path.join(folder, name), encoding="utf-8") as fh:
+                    contents = json.load(fh)
+            except (OSError, ValueError):
+                continue
+            if isinstance(contents, dict) and isinstance(contents.get("$id"), str):
+                out.append((contents["$id"].rstrip("#"), contents))
+    return out
 
 
 @lru_cache(maxsize=None)
@@ -601,10 +625,7 @@ def _fast_meta(family: str):
         # `uniqueItems` on `enum`
         with open(_package_file("jsonschema_specifications", "schemas", "draft4", "metaschema.json"), encoding="utf-8") as fh:
             return jsonschema_rs.Draft4Validator(json.load(fh), validate_formats=False)
-    from openapi_schema_validator._specifications import REGISTRY
-
-    prefixes = ("https://spec.openapis.org/", "https://json-schema.org/draft/2020-12/")
-    resources = [(uri, REGISTRY[uri].contents) for uri in REGISTRY if uri.startswith(prefixes)]
+    resources = _resources("openapi_schema_validator", "schemas") + _resources("jsonschema_specifications", "schemas", "draft202012")
     return jsonschema_rs.Draft202012Validator(
         {"$ref": _default_dialect(family)}, registry=jsonschema_rs.Registry(resources), validate_formats=False
     )
