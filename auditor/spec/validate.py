@@ -29,7 +29,11 @@ def validate(spec: Spec) -> Iterator[SpecError]:
     if not validate_fast.enabled():
         yield from validate_reference(spec)
         return
-    bundle, origins = bundle_external(spec)
+    try:
+        bundle, origins = bundle_external(spec)
+    except BundleTooLarge as exc:
+        yield _stopped(spec, str(exc))
+        return
     seen: set[tuple[str, str]] = set()
     try:
         for ptr, message, raw_ptr, raw_message in validate_fast.errors(bundle, spec.version[0]):
@@ -40,7 +44,7 @@ def validate(spec: Spec) -> Iterator[SpecError]:
             seen.add((at.pointer, message))
             yield SpecError(at, message, "schema" if raw_ptr or "is a required property" in raw_message else "semantic", (raw_ptr, raw_message))
     except RecursionError:
-        yield SpecError(At(spec.root.name, ""), "validation stopped: schemas nest or recurse too deeply", "semantic")
+        yield _stopped(spec, "validation stopped: schemas nest or recurse too deeply")
 
 
 def validate_reference(spec: Spec) -> Iterator[SpecError]:
@@ -58,7 +62,11 @@ def validate_reference(spec: Spec) -> Iterator[SpecError]:
         "3.1": OpenAPIV31SpecValidator,
         "3.2": OpenAPIV32SpecValidator,
     }[family]
-    bundle, origins = bundle_external(spec)
+    try:
+        bundle, origins = bundle_external(spec)
+    except BundleTooLarge as exc:
+        yield _stopped(spec, str(exc))
+        return
     validator = cls(bundle, base_uri="")
     seen: set[tuple[str, str]] = set()
     try:
@@ -73,10 +81,14 @@ def validate_reference(spec: Spec) -> Iterator[SpecError]:
             seen.add(key)
             yield SpecError(at, message, "schema" if path or "is a required property" in message else "semantic", (at.pointer, message))
     except RecursionError:
-        yield SpecError(At(spec.root.name, ""), "validation stopped: schemas nest or recurse too deeply", "semantic")
+        yield _stopped(spec, "validation stopped: schemas nest or recurse too deeply")
     except Exception as exc:  # the validator raising instead of reporting is a finding, not a crash
         name = type(exc).__name__
-        yield SpecError(At(spec.root.name, ""), f"{name}: {_first_line(str(exc))}", "semantic")
+        yield _stopped(spec, f"{name}: {_first_line(str(exc))}")
+
+
+def _stopped(spec: Spec, message: str) -> SpecError:
+    return SpecError(At(spec.root.name, ""), message, "semantic", ("", message))
 
 
 def _first_line(text: str) -> str:
@@ -95,6 +107,13 @@ def _origin(bundle_ptr: str, origins: list[tuple[str, At]], root: str) -> At:
     return At(at.file, at.pointer + bundle_ptr[len(prefix):])
 
 
+MAX_BUNDLE_NODES = 1_000_000
+
+
+class BundleTooLarge(Exception):
+    pass
+
+
 def bundle_external(spec: Spec) -> tuple[Any, list[tuple[str, At]]]:
     """The root document with every external ``$ref`` inlined (internal refs of the root stay
     refs). Disallowed, broken or cyclic external refs become ``{}`` (reported separately).
@@ -104,8 +123,14 @@ def bundle_external(spec: Spec) -> tuple[Any, list[tuple[str, At]]]:
         return root.data, []
     origins: list[tuple[str, At]] = []
     bundle = copy.deepcopy(root.data)
+    budget = [MAX_BUNDLE_NODES]
 
     def inline(node: Any, ptr: str, file: str, active: tuple[At, ...]) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0:  # refs to refs to refs...: a "$ref bomb" grows exponentially when inlined
+            raise BundleTooLarge(
+                f"external $refs expand to more than {MAX_BUNDLE_NODES:,} nodes when inlined; the document was not validated"
+            )
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and (file != root.name or not ref.startswith("#")):
@@ -114,7 +139,7 @@ def bundle_external(spec: Spec) -> tuple[Any, list[tuple[str, At]]]:
                 if target_at in active or target_at == here:
                     return {}
                 origins.append((bundle_path[0], target_at))
-                return inline(copy.deepcopy(target), target_at.pointer, target_at.file, active + (target_at,))
+                return inline(target, target_at.pointer, target_at.file, active + (target_at,))
             return {k: _descend(inline, v, ptr, k, file, active) for k, v in node.items()}
         if isinstance(node, list):
             return [_descend(inline, v, ptr, i, file, active) for i, v in enumerate(node)]
