@@ -67,6 +67,8 @@ def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[F
         seen_ops = merged.setdefault(key, (v, {}))[1]
         if v.operation is not None:
             seen_ops[Operation(v.operation.method.upper(), v.operation.path)] = None
+        for op in v.operations:
+            seen_ops[Operation(op.method.upper(), op.path)] = None
     for v, seen_ops in merged.values():
         ops = list(seen_ops)
         finding = _to_finding(spec, config, r, v, ops)

@@ -134,14 +134,28 @@ def request_roots(ctx: Context, op: OperationRef, *, params: bool = True, bodies
                 yield p.schema, p.schema_at
 
 
-def request_nodes(ctx: Context, *, params: bool = True, bodies: bool = True) -> Iterator[tuple[Node, OperationRef]]:
-    for op in ctx.operations():
-        seen: set[At] = set()
-        for schema, at in request_roots(ctx, op, params=params, bodies=bodies):
-            for node in walk_cached(ctx, schema, at):
-                if node.at not in seen:
-                    seen.add(node.at)
-                    yield node, op
+def request_nodes(ctx: Context, *, params: bool = True, bodies: bool = True) -> list[tuple[Node, tuple[OperationRef, ...]]]:
+    """Every request-side schema node once, with the operations that use it (cached per document:
+    large specs share a few body schemas among thousands of operations)."""
+
+    def roots(op: OperationRef) -> Iterator[tuple[Any, At]]:
+        return request_roots(ctx, op, params=params, bodies=bodies)
+
+    return _grouped(ctx, ("request", params, bodies), roots)
+
+
+def _grouped(ctx: Context, key: tuple, roots) -> list[tuple[Node, tuple[OperationRef, ...]]]:
+    cache: dict[tuple, list] = ctx.spec.__dict__.setdefault("_inputs_groups", {})
+    if key not in cache:
+        groups: dict[At, tuple[Node, list[OperationRef]]] = {}
+        for op in ctx.operations():
+            for schema, at in roots(op):
+                for node in walk_cached(ctx, schema, at):
+                    ops = groups.setdefault(node.at, (node, []))[1]
+                    if not ops or ops[-1] is not op:
+                        ops.append(op)
+        cache[key] = [(node, tuple(ops)) for node, ops in groups.values()]
+    return cache[key]
 
 
 def label(ctx: Context, node: Node) -> str:
@@ -300,30 +314,28 @@ def string_bounded(ctx: Context):
     Fix: add the limit your storage or business rule already has.
     """
     formats = set(ctx.options.get("bounded-formats", BOUNDED_FORMATS))
-    for node, op in _size_nodes(ctx):
+    for node, ops in _size_nodes(ctx):
         if "string" not in node.types or node.types & {"object", "array"}:
             continue
         if node.has("maxLength") or node.enumerated or node.get("format") in formats:
             continue
         if _anchored_finite(node.get("pattern")):
             continue
-        yield Violation(f"string {label(ctx, node)} has no maxLength", node.at, operation=op)
+        yield Violation(f"string {label(ctx, node)} has no maxLength", node.at, operations=ops)
 
 
-def _size_nodes(ctx: Context) -> Iterator[tuple[Node, OperationRef]]:
+def _size_nodes(ctx: Context) -> list[tuple[Node, tuple[OperationRef, ...]]]:
     """Request nodes whose size matters: bodies and form fields; query, header and cookie
     parameters only with the option ``check-parameters`` (the server's URL and header size
     limits already bound them); path parameters never."""
-    wanted = {"formData"} | ({"query", "header", "cookie"} if ctx.options.get("check-parameters", False) else set())
-    for op in ctx.operations():
-        seen: set[At] = set()
-        roots = list(request_roots(ctx, op, params=False))
-        roots += [(p.schema, p.schema_at) for p in ctx.parameters(op) if p.location in wanted]
-        for schema, at in roots:
-            for node in walk_cached(ctx, schema, at):
-                if node.at not in seen:
-                    seen.add(node.at)
-                    yield node, op
+    check_params = bool(ctx.options.get("check-parameters", False))
+    wanted = {"formData"} | ({"query", "header", "cookie"} if check_params else set())
+
+    def roots(op: OperationRef) -> Iterator[tuple[Any, At]]:
+        yield from request_roots(ctx, op, params=False)
+        yield from ((p.schema, p.schema_at) for p in ctx.parameters(op) if p.location in wanted)
+
+    return _grouped(ctx, ("size", check_params), roots)
 
 
 @rule(
@@ -351,10 +363,10 @@ def array_bounded(ctx: Context):
 
     Fix: add the largest batch the server is designed to handle.
     """
-    for node, op in _size_nodes(ctx):
+    for node, ops in _size_nodes(ctx):
         if node.types != {"array"} or node.has("maxItems") or node.enumerated:
             continue
-        yield Violation(f"array {label(ctx, node)} has no maxItems", node.at, operation=op)
+        yield Violation(f"array {label(ctx, node)} has no maxItems", node.at, operations=ops)
 
 
 @rule(
@@ -384,7 +396,7 @@ def number_bounded(ctx: Context):
 
     Fix: add the range the operation actually supports.
     """
-    for node, op in request_nodes(ctx):
+    for node, ops in request_nodes(ctx):
         if not node.types or not node.types <= {"integer", "number", "null"} or node.enumerated:
             continue
         low = node.has("minimum") or isinstance(node.get("exclusiveMinimum"), (int, float)) and not isinstance(node.get("exclusiveMinimum"), bool)
@@ -392,7 +404,7 @@ def number_bounded(ctx: Context):
         missing = [name for name, ok in (("minimum", low), ("maximum", high)) if not ok]
         if missing:
             kind = "integer" if "integer" in node.types else "number"
-            yield Violation(f"{kind} {label(ctx, node)} has no {' or '.join(missing)}", node.at, operation=op)
+            yield Violation(f"{kind} {label(ctx, node)} has no {' or '.join(missing)}", node.at, operations=ops)
 
 
 @rule(
@@ -435,7 +447,7 @@ def closed_request_objects(ctx: Context):
     Fix: close the object, or bound the map; in 3.1 use `unevaluatedProperties: false` with allOf.
     """
     oas31 = not ctx.is_swagger2 and str(ctx.data.get("openapi", "")).startswith(("3.1", "3.2"))
-    for node, op in request_nodes(ctx, params=False):
+    for node, ops in request_nodes(ctx, params=False):
         if "object" not in node.types or node.has("oneOf") or node.has("anyOf"):
             continue
         props = node.properties
@@ -448,20 +460,20 @@ def closed_request_objects(ctx: Context):
                         "`additionalProperties: false` in an allOf part rejects the properties the other parts add",
                         part_at.child("additionalProperties"),
                         hint="remove it from the part; close the composed schema with `unevaluatedProperties: false` (3.1) or flatten it",
-                        operation=op,
+                        operations=ops,
                     )
         head = node.parts[0][0]
         if head.get("unevaluatedProperties") is False or (not composed and node.get("additionalProperties") is False):
             continue
         if composed:
             if oas31 and props:
-                yield Violation(f"composed object {label(ctx, node)} accepts unknown properties", node.at, hint="add `unevaluatedProperties: false` to the schema that holds the allOf", operation=op)
+                yield Violation(f"composed object {label(ctx, node)} accepts unknown properties", node.at, hint="add `unevaluatedProperties: false` to the schema that holds the allOf", operations=ops)
             continue
         extra = node.get("additionalProperties")
         if extra is not None and extra is not False:
             if not node.has("maxProperties"):
-                yield Violation(f"map {label(ctx, node)} has no maxProperties", node.at, operation=op)
+                yield Violation(f"map {label(ctx, node)} has no maxProperties", node.at, operations=ops)
         elif props:
-            yield Violation(f"object {label(ctx, node)} accepts unknown properties", node.at, operation=op)
+            yield Violation(f"object {label(ctx, node)} accepts unknown properties", node.at, operations=ops)
         else:
-            yield Violation(f"free-form object {label(ctx, node)} accepts any property", node.at, operation=op)
+            yield Violation(f"free-form object {label(ctx, node)} accepts any property", node.at, operations=ops)

@@ -51,6 +51,7 @@ class Violation:
     at: At | None
     hint: str | None = None
     operation: OperationRef | None = None
+    operations: tuple[OperationRef, ...] = ()  # a shared node used by several operations at once
     evidence: dict[str, Any] | None = None
 
 
