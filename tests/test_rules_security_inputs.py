@@ -457,3 +457,35 @@ def test_security_schemes_mapping_behind_a_ref_is_followed(lint, write):
     assert lint(spec, "security/schemes-defined") == []
     [weak] = lint(spec, "security/no-weak-schemes")
     assert weak.location.file.endswith("schemes.yaml") and weak.location.pointer == "/basic/scheme"
+
+
+def test_pagination_single_resource_with_one_array_is_not_a_list(tmp_path):
+    from auditor.config import Config, RuleSetting
+    from auditor.engine import run_rules
+    from auditor.rules import load_builtin_rules
+    from auditor.spec.document import Spec
+
+    doc = """openapi: 3.0.3
+info: {title: T, version: 1.0.0}
+paths:
+  /items/{id}:
+    get:
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses:
+        "200":
+          description: one item
+          content: {application/json: {schema: {type: object, properties: {id: {type: string}, tags: {type: array, items: {type: string}}}}}}
+  /tags:
+    get:
+      responses:
+        "200":
+          description: a list
+          content: {application/json: {schema: {type: object, properties: {tags: {type: array, items: {type: string}}}}}}
+"""
+    path = tmp_path / "a.yaml"
+    path.write_text(doc)
+    registry = load_builtin_rules()
+    rule = registry.get("pagination/collection-paginated")
+    config = Config(settings={rule.id: RuleSetting(True, rule.severity, rule.defaults())})
+    found = [f for f in run_rules(Spec.load(str(path)), config, registry).findings if f.rule == rule.id]
+    assert [str(f.operation) for f in found] == ["GET /tags"]

@@ -38,8 +38,10 @@ def _collection(ctx: Context, schema: Any, at: At) -> tuple[str, dict] | None:
     if not isinstance(props, dict):
         return None
     arrays = [name for name, sub in props.items() if _is_array(ctx, sub, at) and not NOT_ITEMS.search(str(name))]
-    if any(str(name).lower() in ENVELOPE_FIELDS for name in arrays) or (len(arrays) == 1 and len(props) <= 6):
+    if any(str(name).lower() in ENVELOPE_FIELDS for name in arrays):
         return "envelope", merged
+    if len(arrays) == 1 and len(props) <= 6:
+        return "guess", merged  # a small object with one array: a list envelope, or one resource
     return None
 
 
@@ -79,8 +81,9 @@ def _body(ctx: Context, op: OperationRef):
 def collection_paginated(ctx: Context):
     """
     What it checks: every GET whose first 2xx JSON body is a collection (an array, or an object
-    with an array under `items`, `data`, `value`, `results`, ... or a single array property;
-    `allOf` merged, `$ref` followed) offers a way to the next page: a query parameter such as
+    with an array under `items`, `data`, `value`, `results`, ... or a single array property,
+    except on a path ending in a parameter such as `/items/{id}`, where one array property is
+    an attribute of one resource; `allOf` merged, `$ref` followed) offers a way to the next page: a query parameter such as
     `cursor`, `page_token`, `starting_after`, `offset`, `page` (option `continuation-params`),
     a body field such as `next`, `nextLink`, `next_page_token`, `has_more`, `links` (option
     `continuation-fields`), or a `Link` response header. A page-size parameter (`limit`,
@@ -122,6 +125,8 @@ def collection_paginated(ctx: Context):
         if found is None:
             continue
         kind, envelope = found
+        if kind == "guess" and op.path.rstrip("/").endswith("}"):
+            continue  # GET /items/{id}: one resource that happens to hold an array, not a list
         query = {p.name.lower(): p for p in ctx.parameters(op) if p.location == "query"}
         size = [p for name, p in query.items() if name in size_names]
         continuation = (

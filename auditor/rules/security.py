@@ -90,9 +90,11 @@ def _unsecured_ops(ctx: Context, methods: frozenset[str], *, allow_optional: boo
     if not _requirements_used(ctx):
         # one cause, one finding: the engine merges these (same place and message) and lists the operations
         _, at = _schemes(ctx)
+        kind = "write" if methods == WRITE_METHODS else "read"
+        message = f"security schemes are defined but no operation requires one: every {kind} operation is open"
         for op in ctx.operations():
             if op.method in methods and not is_public(ctx, op):
-                yield Violation("security schemes are defined but no operation requires one", at, operation=op)
+                yield Violation(message, at, operation=op)
         return
     for op in ctx.operations():
         if op.method in methods:
