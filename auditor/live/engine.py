@@ -118,7 +118,7 @@ class EngineResult:
 def run_engine(settings: EngineSettings, on_tick: Callable[[Tick], None] | None = None) -> EngineResult:
     """Run the engine to completion and return what it found. Raises ``EngineSetupError`` when the
     spec cannot be loaded by Schemathesis or nothing could be tested."""
-    with _isolated():
+    with _isolated(), _bounded_sessions():
         import schemathesis
         from schemathesis.engine import events, from_schema
 
@@ -201,6 +201,27 @@ def _isolated() -> Iterator[None]:
             hc.set_hypothesis_home_dir(previous)
             if hooks is not None:
                 os.environ["SCHEMATHESIS_HOOKS"] = hooks
+
+
+@contextmanager
+def _bounded_sessions() -> Iterator[None]:
+    """Every session the engine makes reads bodies through ``auditor.live.bounded`` (size cap,
+    total deadline, no proxies from the environment). Redirects: Schemathesis follows them only
+    within the same scheme, host and port (its ``SameHostRedirectsSession``), never elsewhere."""
+    import schemathesis.engine.context as engine_context
+
+    from auditor.live.bounded import bound
+
+    original = engine_context.make_session
+
+    def make_session(*args: Any, **kwargs: Any) -> Any:
+        return bound(original(*args, **kwargs))
+
+    engine_context.make_session = make_session
+    try:
+        yield
+    finally:
+        engine_context.make_session = original
 
 
 def _operation_labels(schema: Any) -> set[str]:

@@ -58,9 +58,10 @@ class Prober:
     def __post_init__(self) -> None:
         import requests
 
-        self.session = requests.Session()
+        from auditor.live.bounded import bound
+
+        self.session = bound(requests.Session())  # bodies capped, no proxies from the environment
         self.session.verify = self.tls_verify
-        self.session.trust_env = False  # no proxies from the environment: traffic goes to base_url only
 
     def close(self) -> None:
         self.session.close()

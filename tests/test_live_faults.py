@@ -1,0 +1,307 @@
+"""Live runs against a real local service that misbehaves on purpose (issue 6, "Live runs").
+
+The service has three GET operations; `/bad` carries the fault, `/ok` and `/also-ok` answer as
+documented. Each run goes through the real CLI in a child process (`python -m auditor`), so a
+hang is cut by the subprocess timeout and the enormous-body case runs under an address-space
+limit. The document's `servers` entry points at a second, recording server: no test may ever
+reach it (only --base-url is used), nor may a redirect to another host or port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+TIMEOUT = "0.5"  # --request-timeout for every run
+GUARD = 60  # seconds: the child process is killed after this (a hang fails the test)
+HUGE = 200 * 1024 * 1024  # bytes the enormous answer would send
+MEMORY_LIMIT = 1536 * 1024 * 1024  # RLIMIT_AS of the child in the enormous-body case
+OK_BODY = b'{"ok": true}'
+
+
+class _Recorder:
+    """A server that only counts the connections it gets (it must get none)."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.sock = socket.socket()
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.hits = 0
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://{host}:{self.port}"
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.hits += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.sock.close()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _FaultServer
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        self.server.count(path)
+        if path == "/bad":
+            getattr(self, "_fault_" + self.server.fault.replace("-", "_"))()
+        elif path in ("/ok", "/also-ok"):
+            self._send(200, "application/json", OK_BODY)
+        else:
+            self._send(404, "application/json", b'{"error": "not found"}')
+
+    def _refuse_method(self) -> None:
+        self._send(405, "application/json", b'{"error": "method not allowed"}', Allow="GET")
+
+    def __getattr__(self, name: str):  # every other method (POST, QUERY, ...): 405
+        if name.startswith("do_"):
+            return self._refuse_method
+        raise AttributeError(name)
+
+    def _send(self, status: int, media: str, body: bytes, **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", media)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _fault_html(self) -> None:
+        self._send(200, "text/html", b"<html><body><h1>502 Bad Gateway</h1></body></html>")
+
+    def _fault_slow(self) -> None:  # no answer within --request-timeout
+        time.sleep(1.5)
+        self._send(200, "application/json", OK_BODY)
+
+    def _fault_trickle(self) -> None:  # headers at once, then one body byte every 0.2 s for 20 s
+        body = b'{"ok": true, "pad": "' + b"x" * 80 + b'"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for i in range(len(body)):
+            self.wfile.write(body[i:i + 1])
+            self.wfile.flush()
+            time.sleep(0.2)
+
+    def _fault_reset(self) -> None:  # RST: linger 0, then close
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
+
+    def _fault_huge(self) -> None:  # 200 MB of JSON, no Content-Length: read until the server closes
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        chunk = b"0," * (512 * 1024)
+        self.wfile.write(b"[")
+        for _ in range(HUGE // len(chunk)):
+            self.wfile.write(chunk)
+        self.wfile.write(b"0]")
+        self.close_connection = True
+
+    def _fault_redirect_port(self) -> None:
+        self._send(302, "text/plain", b"", Location=self.server.elsewhere[0] + "/ok")
+
+    def _fault_redirect_host(self) -> None:
+        self._send(302, "text/plain", b"", Location=self.server.elsewhere[1] + "/ok")
+
+    def _fault_refuse(self) -> None:  # the first request is answered, then the service goes away
+        self._send(200, "application/json", OK_BODY, Connection="close")
+        self.close_connection = True
+        self.server.going_away.set()
+
+
+class _FaultServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, fault: str, elsewhere: tuple[str, str]) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fault = fault
+        self.elsewhere = elsewhere
+        self.hits: dict[str, int] = {}
+        self.going_away = threading.Event()
+        self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+        if fault == "refuse":
+            threading.Thread(target=self._go_away, daemon=True).start()
+
+    def count(self, path: str) -> None:
+        self.hits[path] = self.hits.get(path, 0) + 1
+
+    def _go_away(self) -> None:
+        self.going_away.wait()
+        self.socket.close()  # the listening socket: new connections are refused
+
+    def handle_error(self, request, client_address) -> None:  # resets and broken pipes are the point
+        pass
+
+    def close(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+SPEC = """openapi: 3.0.3
+info: {{title: faults, version: "1"}}
+servers:
+  - url: {elsewhere}/api
+paths:
+{paths}
+"""
+OPERATION = """  {path}:
+    get:
+      operationId: {name}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {{type: object, required: [ok], properties: {{ok: {{type: boolean}}}}}}
+"""
+
+
+@pytest.fixture
+def recorders():
+    """Two recording servers: another port on this host, and another host (127.0.0.2)."""
+    port, host = _Recorder(), _Recorder("127.0.0.2")
+    yield port, host
+    port.close()
+    host.close()
+
+
+def _spec(tmp_path: Path, servers_url: str) -> Path:
+    paths = "".join(OPERATION.format(path=p, name=n) for p, n in (("/ok", "ok"), ("/also-ok", "alsoOk"), ("/bad", "bad")))
+    spec = tmp_path / "faults.yaml"
+    spec.write_text(SPEC.format(elsewhere=servers_url, paths=paths), encoding="utf-8")
+    return spec
+
+
+def _run(tmp_path: Path, fault: str, recorders, command: str = "fuzz", *extra: str, memory_limit: int | None = None):
+    """(exit code, report, stderr, seconds, child max RSS in MiB, the fault server's hits)."""
+    server = _FaultServer(fault, (recorders[0].url, recorders[1].url))
+    spec = _spec(tmp_path, recorders[0].url)
+    args = [sys.executable, "-m", "auditor", command, str(spec), "--base-url", server.base_url, "--seed", "1", "-n", "2",
+            "--workers", "1", "--request-timeout", TIMEOUT, "--format", "json", *extra]
+    if command == "fuzz":
+        args += ["--phases", "coverage,fuzzing"]
+
+    def limit() -> None:
+        if memory_limit is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path, env=env, preexec_fn=limit)
+    try:
+        out, err = child.communicate(timeout=GUARD)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        pytest.fail(f"{fault}: `auditor {command}` still running after {GUARD} s")
+    finally:
+        server.close()
+    seconds = time.monotonic() - started
+    rss_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    err_text = err.decode("utf-8", "replace")
+    assert "Traceback" not in err_text, err_text
+    assert child.returncode in (0, 1), (child.returncode, err_text)
+    report = json.loads(out)
+    print(f"\n{command} {fault}: {seconds:.1f} s, children max RSS {rss_mib:.0f} MiB")
+    return report, err_text, seconds, rss_mib, dict(server.hits)
+
+
+def _by_operation(report) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for f in report["findings"]:
+        op = f["operation"]
+        out.setdefault(f"{op['method']} {op['path']}" if op else "", []).append(f)
+    return out
+
+
+def _assert_others_fine(report, hits, recorders) -> None:
+    """The good operations were tested and are clean; nothing reached the `servers` host or the
+    redirect targets."""
+    found = _by_operation(report)
+    assert "GET /ok" not in found and "GET /also-ok" not in found, found
+    assert hits.get("/ok", 0) >= 1 and hits.get("/also-ok", 0) >= 1, hits
+    assert [r.hits for r in recorders] == [0, 0]
+
+
+@pytest.mark.parametrize(
+    "fault, rule, words",
+    [
+        ("html", "contract/content-type", "text/html"),
+        ("slow", "reliability/timeout", "Read timed out"),
+        ("trickle", "reliability/timeout", "Read timed out"),
+        ("reset", "reliability/connection-error", "connection"),
+        ("redirect-port", "contract/status-code", "302"),
+        ("redirect-host", "contract/status-code", "302"),
+    ],
+)
+def test_fuzz_reports_the_fault_and_tests_the_other_operations(tmp_path, recorders, fault, rule, words):
+    report, err, seconds, _, hits = _run(tmp_path, fault, recorders)
+    bad = _by_operation(report).get("GET /bad", [])
+    assert any(f["rule"] == rule and words.lower() in json.dumps(f).lower() for f in bad), bad
+    _assert_others_fine(report, hits, recorders)
+    assert report["stats"]["operations_tested"] == 3 or fault in ("slow", "trickle", "reset")
+    assert seconds < 30
+
+
+def test_fuzz_enormous_body_is_cut_at_the_cap_in_bounded_memory(tmp_path, recorders):
+    report, err, seconds, rss_mib, hits = _run(tmp_path, "huge", recorders, memory_limit=MEMORY_LIMIT)
+    bad = _by_operation(report).get("GET /bad", [])
+    assert any("cap" in f["message"] for f in bad), bad
+    _assert_others_fine(report, hits, recorders)
+    assert rss_mib < 400  # far below the 200 MB answer read several times
+    assert seconds < 30
+
+
+def test_fuzz_service_that_goes_away_mid_run(tmp_path, recorders):
+    report, err, seconds, _, hits = _run(tmp_path, "refuse", recorders)
+    assert hits.get("/bad") == 1
+    text = json.dumps(report["findings"]).lower()
+    assert "refused" in text or "stopped responding" in text, report["findings"]
+    assert seconds < 30
+
+
+@pytest.mark.parametrize("fault", ["huge", "redirect-host", "trickle"])
+def test_audit_probes_are_bounded_too(tmp_path, recorders, fault):
+    report, err, seconds, rss_mib, hits = _run(tmp_path, fault, recorders, "audit", "--phases", "examples,fuzzing",
+                                               memory_limit=MEMORY_LIMIT if fault == "huge" else None)
+    assert [r.hits for r in recorders] == [0, 0]
+    assert report["stats"]["live"]["probe_requests"] > 0
+    assert hits.get("/ok", 0) >= 2 and hits.get("/also-ok", 0) >= 2
+    assert rss_mib < 400
+    assert seconds < 40
