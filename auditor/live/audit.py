@@ -156,6 +156,9 @@ def _probe(policy: Policy, spec, fuzz_options, settings, headers, observed: list
             issues += probes.burst(prober, ops, list(observed), int(settings["probe-rate-limit"]), notes)
     finally:
         prober.close()
+    if prober.errors:
+        shown = "; ".join(dict.fromkeys(prober.errors[:20]))
+        notes.append(f"probes: {len(prober.errors)} request(s) got no answer: {shown}" + ("; …" if len(prober.errors) > 20 else ""))
     return issues, notes, sampled, prober.sent, time.monotonic() - started
 
 

@@ -316,14 +316,21 @@ class _Collector:
         if type(value).__name__ == "NoLinksFound":  # --include left no links: stateful skipped, not broken
             return
         phase = event.phase.value if event.phase is not None else ""
-        key = (kind, event.label, event.info.title, _one_line(event.info.message))
+        title, message = event.info.title, event.info.message
+        if type(value).__name__ == "ServerUnavailable":  # the engine's outage monitor stopped the run
+            kind, title = "connection", "Service went away"
+            message = (f"the service stopped accepting connections during the {phase} phase after {self.requests} answered "
+                       f"requests; the run stopped there, findings up to that point are kept\n\n{message}")
+        elif kind == "connection" and (reason := _network_reason(value)):
+            message = f"{_one_line(message)} ({reason})\n\n{message}"
+        key = (kind, event.label, title, _one_line(message))
         seen = self.errors.get(key)
         if seen is not None:
             seen.count += 1
             return
         request = getattr(value, "request", None)
         exchange = _exchange(request, None) if request is not None else None
-        self.errors[key] = RawError(kind, event.label, phase, event.info.title, event.info.message, exchange)
+        self.errors[key] = RawError(kind, event.label, phase, title, message, exchange)
         self._tick("scenario")
 
     def finished(self, event: Any) -> None:
@@ -385,6 +392,27 @@ def _excerpt(body: Any) -> str | None:
         return None
     text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # no lone surrogates
     return text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + "…"
+
+
+def _network_reason(exc: BaseException) -> str | None:
+    """What happened on the wire, from the exception chain of a ``requests`` connection error."""
+    seen: set[int] = set()
+    pending: list[Any] = [exc]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ConnectionResetError):
+            return "the service reset the connection"
+        if isinstance(current, ConnectionRefusedError):
+            return "the service refused the connection"
+        if type(current).__name__ == "RemoteDisconnected":
+            return "the service closed the connection without an answer"
+        if type(current).__name__ == "IncompleteRead":
+            return "the service closed the connection in the middle of the body"
+        pending.extend((current.__cause__, current.__context__, getattr(current, "reason", None), *current.args))
+    return None
 
 
 def _one_line(value: Any) -> str:

@@ -64,6 +64,7 @@ def to_findings(result: EngineResult, spec: Spec, config: Config, registry: Regi
         first = _first_paragraph(detail)
         status = f" ({failure.exchange.status})" if failure.exchange and failure.exchange.status else ""
         message = f"{failure.title}{status}: {first}" if first and first.lower() != failure.title.lower() else f"{failure.title}{status}"
+        message += _redirect_note(failure.exchange)
         evidence: dict[str, Any] = {
             "check": failure.check,
             "code": failure.code,
@@ -127,6 +128,14 @@ def _finding(rule: Rule, message: str, label: str, evidence: dict, operations: d
 
 
 _NOISE = re.compile(r"^(Expected: |Invalid data should have been rejected|Valid data should have been accepted)")
+
+
+def _redirect_note(exchange: Exchange | None) -> str:
+    """A recorded redirect is one that was not followed (the fuzzer follows only same-origin ones)."""
+    if exchange is None or not 300 <= (exchange.status or 0) < 400:
+        return ""
+    location = {k.lower(): v for k, v in (exchange.response_headers or {}).items()}.get("location")
+    return f" (redirect to {location} not followed)" if location else ""
 
 
 def _first_paragraph(text: str, limit: int = 200) -> str:

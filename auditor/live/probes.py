@@ -54,6 +54,7 @@ class Prober:
     tls_verify: bool = True
     sent: int = 0
     session: Any = field(default=None, repr=False)
+    errors: list[str] = field(default_factory=list)  # "METHOD /path: why" for requests that got no answer
 
     def __post_init__(self) -> None:
         import requests
@@ -78,7 +79,8 @@ class Prober:
         headers = {**self.headers, **built.headers}
         try:
             response = self.session.request(method, url, headers=headers, data=built.body, timeout=timeout or self.timeout, allow_redirects=False)
-        except requests.RequestException:
+        except requests.RequestException as exc:
+            self.errors.append(f"{method} {urllib.parse.urlsplit(url).path}: {_reason(exc)}")
             return None
         self.sent += 1
         req = response.request
@@ -143,6 +145,21 @@ class Prober:
             if "json" in media.media_type.lower():
                 return media
         return None
+
+
+def _reason(exc: Exception) -> str:
+    """One line on why a request got no answer."""
+    import requests
+
+    from auditor.live.bounded import ResponseTooLarge
+
+    if isinstance(exc, ResponseTooLarge):
+        return str(exc)
+    if isinstance(exc, requests.Timeout):
+        return "no complete answer within the request timeout"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed (refused, reset or closed)"
+    return type(exc).__name__
 
 
 def label(op: OperationRef) -> str:
@@ -427,7 +444,7 @@ def health(prober: Prober, notes: list[str]) -> list[Issue]:
         if ops:
             for op in ops:
                 ex = prober.send(Built("GET", op.path, {}), label(op), "probe:health", timeout=max(2 * limit / 1000, 2.0))
-                issues += _judge_probe(ex, label(op), kind, limit)
+                issues += _judge_probe(ex, label(op), kind, limit, prober.errors[-1] if ex is None and prober.errors else None)
             continue
         tried = [p for p in opts.get("paths") or [] if (kind == "readiness") == ("read" in p)]
         answered = None
@@ -445,9 +462,9 @@ def health(prober: Prober, notes: list[str]) -> list[Issue]:
     return issues
 
 
-def _judge_probe(ex: Exchange | None, lbl: str | None, kind: str, limit_ms: float) -> list[Issue]:
+def _judge_probe(ex: Exchange | None, lbl: str | None, kind: str, limit_ms: float, why: str | None = None) -> list[Issue]:
     if ex is None:
-        return [Issue("health/live-probe", lbl, f"the {kind} probe did not answer")]
+        return [Issue("health/live-probe", lbl, f"the {kind} probe did not answer" + (f" ({why.partition(': ')[2]})" if why else ""))]
     status = ex.status or 0
     if kind == "readiness" and status == 503:
         return [Issue("health/live-probe", lbl, "the readiness probe answered 503: the service says it is not ready", ex, severity=Severity.INFO)]
