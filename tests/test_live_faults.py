@@ -131,6 +131,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0]")
         self.close_connection = True
 
+    def _fault_huge_stream(self) -> None:  # one endless server-sent event: 200 MB, no blank line
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        chunk = b"x" * (1024 * 1024)
+        self.wfile.write(b"data: ")
+        for _ in range(HUGE // len(chunk)):
+            self.wfile.write(chunk)
+        self.close_connection = True
+
     def _fault_redirect_port(self) -> None:
         self._send(302, "text/plain", b"", Location=self.server.elsewhere[0] + "/ok")
 
@@ -289,10 +300,14 @@ def test_fuzz_reports_the_fault_and_tests_the_other_operations(tmp_path, recorde
     assert seconds < 30
 
 
-def test_fuzz_enormous_body_is_cut_at_the_cap_in_bounded_memory(tmp_path, recorders):
-    report, err, seconds, rss_mib, hits = _run(tmp_path, "huge", recorders, memory_limit=MEMORY_LIMIT)
+@pytest.mark.parametrize("fault", ["huge", "huge-stream"])
+def test_fuzz_enormous_body_is_cut_at_the_cap_in_bounded_memory(tmp_path, recorders, fault):
+    report, err, seconds, rss_mib, hits = _run(tmp_path, fault, recorders, memory_limit=MEMORY_LIMIT)
     bad = _by_operation(report).get("GET /healthz", [])
-    assert any("cap" in f["message"] for f in bad), bad
+    if fault == "huge":
+        assert any("cap" in f["message"] for f in bad), bad
+    else:  # the event stream is read until the request timeout (the cap is the backstop): judged as what arrived
+        assert any(f["rule"] == "contract/content-type" for f in bad), bad
     _assert_others_fine(report, hits, recorders)
     assert rss_mib < 400  # far below the 200 MB answer read several times
     assert seconds < 30
@@ -341,3 +356,25 @@ def test_audit_probes_are_bounded_too(tmp_path, recorders, fault):
     assert report["stats"]["live"]["probe_requests"] > 0 and hits.get("/ok", 0) >= 1
     assert rss_mib < 400
     assert seconds < 30
+
+
+def test_event_stream_reads_stop_at_the_cap(recorders):
+    """The adapter caps an event stream too (the fuzzer reads it chunk by chunk itself)."""
+    import requests
+
+    from auditor.live.bounded import ResponseTooLarge, bound
+
+    server = _FaultServer("huge-stream", (recorders[0].url, recorders[1].url))
+    session = bound(requests.Session(), max_body=1024 * 1024)
+    read = 0
+    try:
+        response = session.get(server.base_url + "/healthz", timeout=10, stream=True)
+        with pytest.raises(ResponseTooLarge):
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                read += len(chunk)
+        assert 0 < read <= 1024 * 1024
+        with pytest.raises(ResponseTooLarge):  # read by the adapter when the caller does not stream (the probes)
+            session.get(server.base_url + "/healthz", timeout=10)
+    finally:
+        session.close()
+        server.close()

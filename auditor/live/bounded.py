@@ -8,9 +8,9 @@ A body over the cap raises ``ResponseTooLarge``; a body still arriving when the 
 spent raises ``requests.ReadTimeout``. Both are ``requests`` errors, so the fuzzer reports
 them as errors of that operation and goes on with the others.
 
-Not bounded here: ``text/event-stream`` answers (Schemathesis reads them itself, up to the
-request timeout and its event limit) and a server that trickles the status line and headers
-(``requests`` bounds each read by the timeout, not their sum).
+``text/event-stream`` answers are read by Schemathesis itself (up to the request timeout and its
+event limit); the adapter only caps their size. Not bounded here: a server that trickles the
+status line and headers (``requests`` bounds each read by the timeout, not their sum).
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ class BoundedAdapter(HTTPAdapter):
     def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> requests.Response:
         started = time.monotonic()
         response = super().send(request, stream=True, timeout=timeout, **kwargs)
-        if "text/event-stream" in (response.headers.get("Content-Type") or "").lower():
+        if stream and "text/event-stream" in (response.headers.get("Content-Type") or "").lower():
+            _cap_stream(response, self.max_body)  # Schemathesis reads it (up to the timeout and its event limit)
             return response
         budget = timeout[-1] if isinstance(timeout, tuple) else timeout
         read_body(response, self.max_body, None if budget is None else float(budget), started)
@@ -86,6 +87,24 @@ def read_body(response: requests.Response, cap: int, budget: float | None, start
     release = getattr(raw, "release_conn", None)
     if release is not None:
         release()  # the body is read: the connection goes back to the pool
+
+
+def _cap_stream(response: requests.Response, cap: int) -> None:
+    """An event stream is read by the caller; its reads raise ``ResponseTooLarge`` past the cap."""
+    raw = response.raw
+    original = raw.read1
+    total = 0
+
+    def read1(amt: int = -1, decode_content: bool | None = None) -> bytes:
+        nonlocal total
+        chunk = original(amt, decode_content=decode_content)
+        total += len(chunk)
+        if total > cap:
+            response.close()
+            raise ResponseTooLarge(f"the event stream is over the {cap:,}-byte cap; reading stopped", request=response.request)
+        return chunk
+
+    raw.read1 = read1  # type: ignore[method-assign]
 
 
 def _timed_out(response: requests.Response, budget: float | None) -> requests.exceptions.ReadTimeout:
