@@ -231,6 +231,16 @@ def _has_properties(body: Body) -> bool:
     return bool(body.schema.get("properties"))
 
 
+def _described_error_bodies(ctx: Context):
+    """(body, operation) for every error body schema that declares properties (HEAD skipped)."""
+    for op in ctx.operations():
+        if op.method == "head":
+            continue
+        for _resp, body in error_bodies(ctx, op):
+            if _has_properties(body):
+                yield body, op
+
+
 # --- rules ------------------------------------------------------------------------------------
 
 
@@ -497,21 +507,16 @@ def code_and_message(ctx: Context):
     Fix: add the missing field to the shared error schema.
     """
     cache: dict[At, tuple[bool, bool]] = {}
-    for op in ctx.operations():
-        if op.method == "head":
+    for body, op in _described_error_bodies(ctx):
+        if body.at not in cache:
+            found = [code_and_message_of(v) for v in containers(ctx, body)]
+            both = any(c and m for c, m in found)
+            cache[body.at] = (both or any(c for c, _ in found), both or any(m for _, m in found))
+        has_code, has_message = cache[body.at]
+        if has_code and has_message:
             continue
-        for _resp, body in error_bodies(ctx, op):
-            if not _has_properties(body):
-                continue
-            if body.at not in cache:
-                found = [code_and_message_of(v) for v in containers(ctx, body)]
-                both = any(c and m for c, m in found)
-                cache[body.at] = (both or any(c for c, _ in found), both or any(m for _, m in found))
-            has_code, has_message = cache[body.at]
-            if has_code and has_message:
-                continue
-            missing = [w for w, ok in (("machine-readable code", has_code), ("human-readable message", has_message)) if not ok]
-            yield Violation(f"error body has no {' and no '.join(missing)}", body.at, operation=op)
+        missing = [w for w, ok in (("machine-readable code", has_code), ("human-readable message", has_message)) if not ok]
+        yield Violation(f"error body has no {' and no '.join(missing)}", body.at, operation=op)
 
 
 def code_and_message_of(v: View) -> tuple[bool, bool]:
@@ -570,16 +575,11 @@ def recovery_hint(ctx: Context):
     Fix: add a documentation link and, for validation errors, a per-field locator.
     """
     cache: dict[At, bool] = {}
-    for op in ctx.operations():
-        if op.method == "head":
-            continue
-        for _resp, body in error_bodies(ctx, op):
-            if not _has_properties(body):
-                continue
-            if body.at not in cache:
-                cache[body.at] = _offers_hint(ctx, body)
-            if not cache[body.at]:
-                yield Violation("error body offers no documentation link or per-field locator", body.at, operation=op)
+    for body, op in _described_error_bodies(ctx):
+        if body.at not in cache:
+            cache[body.at] = _offers_hint(ctx, body)
+        if not cache[body.at]:
+            yield Violation("error body offers no documentation link or per-field locator", body.at, operation=op)
 
 
 def _offers_hint(ctx: Context, body: Body) -> bool:
