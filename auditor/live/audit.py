@@ -164,9 +164,9 @@ def _probe(policy: Policy, spec, fuzz_options, settings, headers, observed: list
 
 def to_findings(issues: list[Issue], spec, config, registry, masker) -> list[Finding]:
     """Issues -> findings: the same issue on many answers (numbers aside) is one finding with a count."""
-    from auditor.live.findings import _exchange_evidence, _finding, _merge, _operation_index, curl_for
+    from auditor.live.findings import exchange_evidence, live_finding, merge_repeats, operation_index, curl_for
 
-    operations = _operation_index(spec)
+    operations = operation_index(spec)
     groups: dict[tuple, tuple[Issue, int]] = {}
     for issue in issues:
         key = (issue.rule, issue.operation, issue.evidence.get("group") or issue.message)
@@ -178,16 +178,16 @@ def to_findings(issues: list[Issue], spec, config, registry, masker) -> list[Fin
         if rule is None:
             continue
         evidence = {k: v for k, v in issue.evidence.items() if k != "group"}
-        evidence = {"count": count, **evidence, **_exchange_evidence(issue.exchange, masker)}
+        evidence = {"count": count, **evidence, **exchange_evidence(issue.exchange, masker)}
         if issue.exchange is not None:
             evidence["curl"] = curl_for(issue.exchange)
-        finding = _finding(rule, issue.message, issue.operation or "", evidence, operations, spec, config, masker)
+        finding = live_finding(rule, issue.message, issue.operation or "", evidence, operations, spec, config, masker)
         if finding is None:
             continue
         if issue.severity is not None and issue.severity.rank < finding.severity.rank:
             finding = finding.with_severity(issue.severity)
         out.append(finding)
-    return _merge(out)
+    return merge_repeats(out)
 
 
 def operations_table(spec, static, live, latency: dict) -> list[dict[str, Any]]:

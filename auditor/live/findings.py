@@ -56,7 +56,7 @@ def rule_for(failure: RawFailure) -> str:
 
 
 def to_findings(result: EngineResult, spec: Spec, config: Config, registry: Registry, masker: Masker) -> list[Finding]:
-    operations = _operation_index(spec)
+    operations = operation_index(spec)
     findings: list[Finding] = []
     for failure in result.failures:
         rule = registry.get(rule_for(failure)) or registry.get(FALLBACK_RULE)
@@ -71,20 +71,20 @@ def to_findings(result: EngineResult, spec: Spec, config: Config, registry: Regi
             "phase": failure.phase,
             "count": failure.count,
             "detail": detail or None,
-            **_exchange_evidence(failure.exchange, masker),
+            **exchange_evidence(failure.exchange, masker),
             "curl": failure.curl or None,
         }
         if len(failure.steps) > 1:
             evidence["steps"] = failure.steps
         identity = f"{failure.check}|{failure.code}|{failure.key[-1]}"  # Schemathesis' identity: stable across runs
-        finding = _finding(rule, message, failure.operation, evidence, operations, spec, config, masker, identity)  # type: ignore[arg-type]
+        finding = live_finding(rule, message, failure.operation, evidence, operations, spec, config, masker, identity)  # type: ignore[arg-type]
         if finding is not None:
             findings.append(finding)
     for error in result.errors:
         findings_for_error = _error_finding(error, operations, spec, config, registry, masker)
         if findings_for_error is not None:
             findings.append(findings_for_error)
-    return _merge(findings)
+    return merge_repeats(findings)
 
 
 def _error_finding(error: RawError, operations, spec: Spec, config: Config, registry: Registry, masker: Masker) -> Finding | None:
@@ -92,13 +92,13 @@ def _error_finding(error: RawError, operations, spec: Spec, config: Config, regi
     first = _first_paragraph(error.message.strip())
     message = f"{error.title}: {first}" if first else error.title
     evidence: dict[str, Any] = {"phase": error.phase, "count": error.count, "detail": error.message.strip() or None,
-                                **_exchange_evidence(error.exchange, masker)}
+                                **exchange_evidence(error.exchange, masker)}
     if error.exchange is not None:
         evidence["curl"] = curl_for(error.exchange)
-    return _finding(rule, message, error.operation, evidence, operations, spec, config, masker)  # type: ignore[arg-type]
+    return live_finding(rule, message, error.operation, evidence, operations, spec, config, masker)  # type: ignore[arg-type]
 
 
-def _finding(rule: Rule, message: str, label: str, evidence: dict, operations: dict, spec: Spec, config: Config, masker: Masker,
+def live_finding(rule: Rule, message: str, label: str, evidence: dict, operations: dict, spec: Spec, config: Config, masker: Masker,
              identity: str | None = None) -> Finding | None:
     op_ref = operations.get(_split_label(label))
     operation = Operation(op_ref.method.upper(), op_ref.path) if op_ref is not None else None
@@ -158,7 +158,7 @@ def _severity(config: Config, rule: Rule, operation: Operation | None) -> Severi
     return config.severity_for(rule, operation.method if operation else None, operation.path if operation else None)
 
 
-def _merge(findings: list[Finding]) -> list[Finding]:
+def merge_repeats(findings: list[Finding]) -> list[Finding]:
     """Distinct engine failures that read the same (same fingerprint) become one finding whose
     count is the sum; the first one's evidence is kept."""
     merged: dict[str, Finding] = {}
@@ -173,7 +173,7 @@ def _merge(findings: list[Finding]) -> list[Finding]:
     return sorted(merged.values(), key=Finding.sort_key)
 
 
-def _operation_index(spec: Spec) -> dict:
+def operation_index(spec: Spec) -> dict:
     return {(op.method.upper(), op.path): op for op in spec.operations()}
 
 
@@ -182,7 +182,7 @@ def _split_label(label: str) -> tuple[str, str]:
     return method.upper(), path
 
 
-def _exchange_evidence(exchange: Exchange | None, masker: Masker) -> dict[str, Any]:
+def exchange_evidence(exchange: Exchange | None, masker: Masker) -> dict[str, Any]:
     if exchange is None:
         return {}
     out: dict[str, Any] = {

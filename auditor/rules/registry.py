@@ -114,11 +114,10 @@ def rule(
     summary: str,
     hint: str,
     options: Iterable[Option] = (),
-    source: str = "lint",
     registry: Registry | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register a static rule (``source="lint"``) or document a live check (``source="live"``,
-    whose function may be None-like: live checks run inside the fuzzer)."""
+    """Register a static rule. (Checks that only the live run performs are documented with
+    ``live_rule``.)"""
 
     def decorate(fn: CheckFn) -> CheckFn:
         (REGISTRY if registry is None else registry).add(
@@ -127,9 +126,9 @@ def rule(
                 severity=Severity.parse(severity),
                 summary=summary,
                 hint=hint,
-                check=fn if source == "lint" else None,
+                check=fn,
                 options=tuple(options),
-                source=Source(source),
+                source=Source.LINT,
                 doc=inspect.cleandoc(fn.__doc__ or ""),
                 module=getattr(fn, "__module__", ""),
             )

@@ -131,9 +131,6 @@ class Spec:
             at = target
         return value, at
 
-    def resolve(self, value: Any, at: At) -> Any:
-        return self.deref(value, at)[0]
-
     def _resolve_ref(self, ref: str, at: At) -> At | None:
         url, _, fragment = ref.partition("#")
         fragment = urllib.parse.unquote(fragment)

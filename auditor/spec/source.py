@@ -5,7 +5,6 @@ URLs, no other URL schemes."""
 
 from __future__ import annotations
 
-import os
 import stat
 import sys
 from dataclasses import dataclass
@@ -92,8 +91,3 @@ def _fetch_url(url: str, max_bytes: int, timeout: float) -> bytes:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise InputError(f"cannot fetch the document: {reason}", where=url, hint="check the URL and the network") from None
-
-
-def env_max_bytes() -> int:
-    value = os.environ.get("AUDITOR_MAX_SIZE_MB")
-    return int(value) * 1024 * 1024 if value and value.isdigit() else DEFAULT_MAX_BYTES
