@@ -4,7 +4,6 @@ openapi-spec-validator; ``validate_fast`` runs them fast, ``validate_reference``
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -122,10 +121,10 @@ def bundle_external(spec: Spec) -> tuple[Any, list[tuple[str, At]]]:
     if not _has_external_refs(root.data):
         return root.data, []
     origins: list[tuple[str, At]] = []
-    bundle = copy.deepcopy(root.data)
     budget = [MAX_BUNDLE_NODES]
 
-    def inline(node: Any, ptr: str, file: str, active: tuple[At, ...]) -> Any:
+    def inline(node: Any, out: str, ptr: str, file: str, active: tuple[At, ...]) -> Any:
+        """A copy of ``node`` (at ``file``#``ptr``), to be placed at bundle pointer ``out``."""
         budget[0] -= 1
         if budget[0] < 0:  # refs to refs to refs...: a "$ref bomb" grows exponentially when inlined
             raise BundleTooLarge(
@@ -138,24 +137,14 @@ def bundle_external(spec: Spec) -> tuple[Any, list[tuple[str, At]]]:
                 target, target_at = spec.deref(node, here)
                 if target_at in active or target_at == here:
                     return {}
-                origins.append((bundle_path[0], target_at))
-                return inline(target, target_at.pointer, target_at.file, active + (target_at,))
-            return {k: _descend(inline, v, ptr, k, file, active) for k, v in node.items()}
+                origins.append((out, target_at))
+                return inline(target, out, target_at.pointer, target_at.file, active + (target_at,))
+            return {k: inline(v, jp.join(out, k), jp.join(ptr, k), file, active) for k, v in node.items()}
         if isinstance(node, list):
-            return [_descend(inline, v, ptr, i, file, active) for i, v in enumerate(node)]
+            return [inline(v, f"{out}/{i}", f"{ptr}/{i}", file, active) for i, v in enumerate(node)]
         return node
 
-    bundle_path = [""]
-
-    def _descend(fn, value, ptr, key, file, active):
-        saved = bundle_path[0]
-        bundle_path[0] = jp.join(saved, key)
-        try:
-            return fn(value, jp.join(ptr, key), file, active)
-        finally:
-            bundle_path[0] = saved
-
-    bundle = inline(bundle, "", root.name, ())
+    bundle = inline(root.data, "", "", root.name, ())
     return bundle, origins
 
 
