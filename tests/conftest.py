@@ -55,3 +55,49 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+class TcpServer:
+    """A raw TCP server on a free loopback port that never speaks HTTP. ``behaviour``: "hang"
+    (accept, say nothing, keep the connection open), "close" (read the request, close without an
+    answer) or "count" (close at once; only ``hits`` matters)."""
+
+    def __init__(self, behaviour: str, host: str = "127.0.0.1") -> None:
+        import socket
+        import threading
+
+        self.behaviour = behaviour
+        self.sock = socket.socket()
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.hits = 0
+        self.conns: list = []
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://{host}:{self.port}"
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.hits += 1
+            if self.behaviour == "hang":
+                self.conns.append(conn)
+                continue
+            try:
+                if self.behaviour == "close":
+                    conn.recv(65536)
+            finally:
+                conn.close()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        for conn in self.conns:
+            conn.close()
+        self.sock.close()

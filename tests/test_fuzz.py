@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, TcpServer, run_cli
 from auditor.report import FORMATS
 from fixtures.service import SPEC, running
 from fixtures.service.drifts import DRIFTS
@@ -175,52 +175,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-class _BadServer:
-    """A real TCP server on a free loopback port that accepts connections and then either never
-    answers ("hang") or closes the connection without a response ("close")."""
-
-    def __init__(self, behaviour: str) -> None:
-        import socket
-        import threading
-
-        self.behaviour = behaviour
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.stop = threading.Event()
-        self.conns: list = []
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            if self.behaviour == "close":
-                try:
-                    conn.recv(65536)
-                finally:
-                    conn.close()
-            else:
-                self.conns.append(conn)  # keep it open, say nothing
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
-        for conn in self.conns:
-            conn.close()
-        self.sock.close()
-
-
 @pytest.mark.parametrize("behaviour, rule", [("hang", "reliability/timeout"), ("close", "reliability/connection-error")])
 def test_timeouts_and_connection_errors_are_findings(behaviour, rule):
-    server = _BadServer(behaviour)
+    server = TcpServer(behaviour)
     try:
-        result = run_cli(["fuzz", str(SPEC), "--base-url", server.base_url, "--include", "id:createItem", "--phases", "examples",
+        result = run_cli(["fuzz", str(SPEC), "--base-url", server.url, "--include", "id:createItem", "--phases", "examples",
                           "--request-timeout", "0.5", "--seed", SEED, "-H", f"X-Api-Key: {SECRET_KEY}", "--format", "json"])
     finally:
         server.close()
@@ -230,7 +189,7 @@ def test_timeouts_and_connection_errors_are_findings(behaviour, rule):
     assert found, report["findings"]
     f = found[0]
     assert f["operation"] == {"method": "POST", "path": "/v1/items"} and f["location"]["line"]
-    assert f["evidence"]["request"]["url"].startswith(server.base_url) and f["evidence"]["curl"].startswith("curl ")
+    assert f["evidence"]["request"]["url"].startswith(server.url) and f["evidence"]["curl"].startswith("curl ")
     assert SECRET_KEY not in result.out
 
 

@@ -23,43 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, TcpServer
 
 TIMEOUT = "0.5"  # --request-timeout for every run
 GUARD = 60  # seconds: the child process is killed after this (a hang fails the test)
 HUGE = 200 * 1024 * 1024  # bytes the enormous answer would send
 MEMORY_LIMIT = 1536 * 1024 * 1024  # RLIMIT_AS of the child in the enormous-body case
 OK_BODY = b'{"ok": true}'
-
-
-class _Recorder:
-    """A server that only counts the connections it gets (it must get none)."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.sock = socket.socket()
-        self.sock.bind((host, 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.hits = 0
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://{host}:{self.port}"
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            self.hits += 1
-            conn.close()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
-        self.sock.close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -206,7 +176,7 @@ OPERATION = """  {path}:
 @pytest.fixture
 def recorders():
     """Two recording servers: another port on this host, and another host (127.0.0.2)."""
-    port, host = _Recorder(), _Recorder("127.0.0.2")
+    port, host = TcpServer("count"), TcpServer("count", "127.0.0.2")
     yield port, host
     port.close()
     host.close()
