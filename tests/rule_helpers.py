@@ -14,19 +14,24 @@ from auditor.spec.document import Spec
 REGISTRY = load_builtin_rules()
 
 
+def findings_of(path: Path, rule_id: str, options: dict | None = None, public: tuple[str, ...] = ()) -> list[Finding]:
+    """Findings of ``rule_id`` alone on the document at ``path``, with its default options
+    updated by ``options`` (option names as in the docs, with ``-``)."""
+    r = REGISTRY.get(rule_id)
+    assert r is not None, rule_id
+    config = Config(settings={rule_id: RuleSetting(True, r.severity, {**r.defaults(), **(options or {})})}, public=public)
+    return [f for f in run_rules(Spec.load(str(path)), config, REGISTRY).findings if f.rule == rule_id]
+
+
 def run_rule(tmp_path: Path, rule_id: str, doc: str, files: dict[str, str] | None = None, **options) -> list[Finding]:
     """Findings of ``rule_id`` on ``doc`` (YAML text). ``options`` use the option names with
     ``_`` for ``-`` (``accept_ranges=True``)."""
-    r = REGISTRY.get(rule_id)
-    assert r is not None, rule_id
     for name, text in (files or {}).items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
     path = tmp_path / "openapi.yaml"
     path.write_text(textwrap.dedent(doc), encoding="utf-8")
-    opts = {**r.defaults(), **{k.replace("_", "-"): v for k, v in options.items()}}
-    config = Config(settings={rule_id: RuleSetting(True, r.severity, opts)})
-    return [f for f in run_rules(Spec.load(str(path)), config, REGISTRY).findings if f.rule == rule_id]
+    return findings_of(path, rule_id, {k.replace("_", "-"): v for k, v in options.items()})
 
 
 def operations(finding: Finding) -> list[str]:

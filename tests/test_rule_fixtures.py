@@ -7,10 +7,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import FIXTURES
-from auditor.config import Config, RuleSetting
-from auditor.engine import run_rules
+from rule_helpers import findings_of
 from auditor.rules import load_builtin_rules
-from auditor.spec.document import Spec
 from auditor.spec.parse import parse
 
 REGISTRY = load_builtin_rules()
@@ -23,13 +21,9 @@ def _fixture_dir(rule_id: str):
 
 
 def _run(rule, path):
-    options = rule.defaults()
     opt_file = path.parent / "rule-options.yaml"
-    if opt_file.is_file():
-        options.update(parse(opt_file.read_bytes(), str(opt_file)).data or {})
-    config = Config(settings={rule.id: RuleSetting(True, rule.severity, options)})
-    spec = Spec.load(str(path))
-    return [f for f in run_rules(spec, config, REGISTRY).findings if f.rule == rule.id]
+    options = parse(opt_file.read_bytes(), str(opt_file)).data if opt_file.is_file() else None
+    return findings_of(path, rule.id, options or {})
 
 
 @pytest.mark.parametrize("rule", STATIC, ids=lambda r: r.id)

@@ -7,22 +7,14 @@ import textwrap
 
 import pytest
 
-from auditor.config import Config, RuleSetting
-from auditor.engine import run_rules
-from auditor.rules import load_builtin_rules
-from auditor.spec.document import Spec
+from rule_helpers import findings_of
 
-REGISTRY = load_builtin_rules()
 
 
 @pytest.fixture
 def lint(write):
     def _lint(text: str, rule_id: str, options: dict | None = None, public: tuple[str, ...] = ()):
-        rule = REGISTRY.get(rule_id)
-        settings = {rule_id: RuleSetting(True, rule.severity, {**rule.defaults(), **(options or {})})}
-        path = write("openapi.yaml", textwrap.dedent(text))
-        result = run_rules(Spec.load(str(path)), Config(settings=settings, public=public), REGISTRY)
-        return [f for f in result.findings if f.rule == rule_id]
+        return findings_of(write("openapi.yaml", textwrap.dedent(text)), rule_id, options, public)
 
     return _lint
 
@@ -459,12 +451,7 @@ def test_security_schemes_mapping_behind_a_ref_is_followed(lint, write):
     assert weak.location.file.endswith("schemes.yaml") and weak.location.pointer == "/basic/scheme"
 
 
-def test_pagination_single_resource_with_one_array_is_not_a_list(tmp_path):
-    from auditor.config import Config, RuleSetting
-    from auditor.engine import run_rules
-    from auditor.rules import load_builtin_rules
-    from auditor.spec.document import Spec
-
+def test_pagination_single_resource_with_one_array_is_not_a_list(lint):
     doc = """openapi: 3.0.3
 info: {title: T, version: 1.0.0}
 paths:
@@ -482,10 +469,5 @@ paths:
           description: a list
           content: {application/json: {schema: {type: object, properties: {tags: {type: array, items: {type: string}}}}}}
 """
-    path = tmp_path / "a.yaml"
-    path.write_text(doc)
-    registry = load_builtin_rules()
-    rule = registry.get("pagination/collection-paginated")
-    config = Config(settings={rule.id: RuleSetting(True, rule.severity, rule.defaults())})
-    found = [f for f in run_rules(Spec.load(str(path)), config, registry).findings if f.rule == rule.id]
+    found = lint(doc, "pagination/collection-paginated")
     assert [str(f.operation) for f in found] == ["GET /tags"]
