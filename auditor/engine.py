@@ -70,11 +70,14 @@ def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[F
         for op in v.operations:
             seen_ops[Operation(op.method.upper(), op.path)] = None
     for v, seen_ops in merged.values():
+        where = _path_item_at(spec, v.at)
         ops = list(seen_ops)
+        if not ops and where is not None and where[0]:
+            ops = [Operation(where[0], where[1])]  # a violation inside /paths/{p}/{method}/...
         finding = _to_finding(spec, config, r, v, ops)
         if finding is None:
             continue
-        reason = _suppressed(ignores, r.id, v, ops)
+        reason = _suppressed(ignores, r.id, ops, where)
         if reason is not None:
             ev = dict(finding.evidence or {})
             ev["suppressed"] = reason
@@ -102,23 +105,19 @@ def _run_one(r: Rule, ctx: Context) -> Iterable[Violation]:
         )
 
 
-def _operation_at(spec: Spec, at: At | None) -> Operation | None:
-    """The operation a root-document pointer lies in (/paths/{path}/{method}/...), if any."""
+def _path_item_at(spec: Spec, at: At | None) -> tuple[str, str] | None:
+    """(METHOD or "", path) for a root-document pointer inside /paths/{path}[/{method}]/..."""
     if at is None or at.file != spec.root.name or not at.pointer.startswith("/paths/"):
         return None
     from auditor.spec import pointer as jp
     from auditor.spec.document import HTTP_METHODS
 
     tokens = jp.split(at.pointer)
-    if len(tokens) >= 3 and tokens[2] in HTTP_METHODS:
-        return Operation(tokens[2].upper(), tokens[1])
-    return None
+    method = tokens[2].upper() if len(tokens) >= 3 and tokens[2] in HTTP_METHODS else ""
+    return method, tokens[1]
 
 
 def _to_finding(spec: Spec, config: Config, r: Rule, v: Violation, ops: list[Operation]) -> Finding | None:
-    if not ops:
-        inferred = _operation_at(spec, v.at)
-        ops = [inferred] if inferred else []
     first = ops[0] if ops else None
     severity: Severity | None
     if ops:
@@ -187,18 +186,14 @@ def _parse_ignore(value: Any) -> dict[str, str]:
     return out
 
 
-def _suppressed(index: dict[tuple[str, str], dict[str, str]], rule_id: str, v: Violation, ops: list[Operation]) -> str | None:
-    scopes = [("", "")]
-    if ops:
-        scopes = [("", "")] + [s for o in ops for s in (("", o.path), (o.method, o.path))]
-    elif v.at is not None and v.at.pointer.startswith("/paths/"):
-        from auditor.spec import pointer as jp
-
-        tokens = jp.split(v.at.pointer)
-        if len(tokens) >= 2:
-            scopes.append(("", tokens[1]))
-            if len(tokens) >= 3:
-                scopes.append((tokens[2].upper(), tokens[1]))
+def _suppressed(
+    index: dict[tuple[str, str], dict[str, str]], rule_id: str, ops: list[Operation], where: tuple[str, str] | None
+) -> str | None:
+    """The x-auditor-ignore reason that covers this finding: at the root, at a path item or at
+    an operation (those of the finding, else the path item its pointer lies in)."""
+    scopes = [("", "")] + [s for o in ops for s in (("", o.path), (o.method, o.path))]
+    if not ops and where is not None:
+        scopes.append(("", where[1]))
     for scope in scopes:
         rules = index.get(scope) or {}
         for key, reason in rules.items():
