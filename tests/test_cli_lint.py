@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -136,3 +137,23 @@ def test_lint_does_not_import_fuzzing_stack(write):
     ) % str(spec)
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_report_does_not_depend_on_the_hash_seed(tmp_path):
+    """jsonschema visits `additionalProperties` keys as a set and check_schema reports only the
+    first error; the openai spec used to get a different spec-valid finding from run to run."""
+    spec = tmp_path / "api.yaml"
+    props = "".join(f"        p{i}: {{type: number, exclusiveMinimum: true}}\n" for i in range(8))
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
+        "    S:\n      type: object\n      properties:\n" + props,
+        encoding="utf-8",
+    )
+    outs = set()
+    for seed in ("0", "1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        p = subprocess.run([sys.executable, "-m", "auditor", "lint", str(spec), "-f", "json"], capture_output=True, text=True, cwd=ROOT, env=env)
+        assert p.returncode == 1, p.stderr
+        outs.add(p.stdout)
+    assert len(outs) == 1
+    assert "/components/schemas/S/properties/p0/exclusiveMinimum" in outs.pop()  # the first in the document

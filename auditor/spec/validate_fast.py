@@ -22,7 +22,7 @@ import json
 import os
 import re
 import string
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib.util import find_spec
 from typing import Any
@@ -412,10 +412,12 @@ class Semantic:
         except ValueError as exc:
             return _same(ptr, str(exc))
         try:
-            checker(value)
-        except (SchemaError, ValidationError) as err:
-            return ptr + jp.from_tokens(err.path), err.message, jp.from_tokens(err.path), err.message
-        return None
+            err = _first_in_document(checker.iter_errors(value), value)
+        except (SchemaError, ValidationError) as exc:
+            err = exc
+        if err is None:
+            return None
+        return ptr + jp.from_tokens(err.path), err.message, jp.from_tokens(err.path), err.message
 
     def _meta_fast_ok(self, value: Any) -> bool:
         """True when the meta-schema surely accepts ``value`` as jsonschema's check_schema would:
@@ -446,14 +448,11 @@ class Semantic:
         return True
 
     def _meta_checker(self, value: Any):
-        from functools import partial
-
+        """The meta-schema validator that ``check_schema`` of the schema's dialect would use."""
         if self.family in ("2.0", "3.0"):
             from openapi_schema_validator.validators import OAS30Validator
 
-            return OAS30Validator.check_schema
-        from jsonschema.validators import validator_for
-
+            return _meta_validator(OAS30Validator, None)
         import openapi_schema_validator as osv
 
         default = osv.OAS32_BASE_DIALECT_ID if self.family == "3.2" else osv.OAS31_BASE_DIALECT_ID
@@ -470,7 +469,7 @@ class Semantic:
         cls = _validator_for_dialect(dialect)
         if cls is None:
             raise ValueError(f"Unknown JSON Schema dialect: {dialect!r}")
-        return partial(cls.check_schema, format_checker=checker_format)
+        return _meta_validator(cls, checker_format)
 
     # OpenAPIV30ValueValidator / OpenAPIV31ValueValidator / OpenAPIV32ValueValidator
     def default(self, schema: dict, value: Any, ptr: str) -> Iterator[Error]:
@@ -575,6 +574,42 @@ def _specification(cls):
 
 
 @lru_cache(maxsize=None)
+@lru_cache(maxsize=None)
+def _meta_validator(cls, format_checker):
+    """The meta-schema validator ``cls.check_schema(schema, format_checker=...)`` builds
+    (jsonschema's, or openapi-schema-validator's with its registry)."""
+    from jsonschema.validators import validator_for
+    from openapi_schema_validator.validators import check_openapi_schema
+
+    meta_cls = validator_for(cls.META_SCHEMA, default=cls)
+    if getattr(cls.check_schema, "__func__", None) is check_openapi_schema:
+        from openapi_schema_validator._specifications import REGISTRY
+
+        return meta_cls(cls.META_SCHEMA, format_checker=format_checker, registry=REGISTRY)
+    return meta_cls(cls.META_SCHEMA, format_checker=format_checker or meta_cls.FORMAT_CHECKER)
+
+
+def _first_in_document(errors: Iterable[Any], instance: Any) -> Any:
+    """check_schema reports the first error jsonschema meets, but its ``additionalProperties``
+    visits keys as a set, so that error changed with the hash seed from run to run. This is
+    the first in document order instead (ties: the first met)."""
+
+    def place(error) -> tuple[int, ...]:
+        node, out = instance, []
+        for token in error.path:
+            if isinstance(node, dict) and token in node:
+                out.append(list(node).index(token))
+                node = node[token]
+            elif isinstance(node, list) and isinstance(token, int) and 0 <= token < len(node):
+                out.append(token)
+                node = node[token]
+            else:
+                break
+        return tuple(out)
+
+    return min(errors, key=place, default=None)
+
+
 def _validator_for_dialect(dialect: str):
     from jsonschema.validators import validator_for
 
