@@ -17,7 +17,7 @@ from auditor.errors import AuditorError
 from auditor.model import Finding, Location, Operation, Severity, Source
 from auditor.rules.context import Context
 from auditor.rules.registry import Registry, Rule, Violation
-from auditor.spec.document import At, OperationRef, Spec
+from auditor.spec.document import At, Spec
 
 IGNORE_KEY = "x-auditor-ignore"
 
@@ -60,24 +60,35 @@ def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[F
     suppressed: list[Finding] = []
     setting = config.setting(r)
     ctx = Context(spec, options=dict(setting.options), public=config.public)
+    operation = _interner(spec)
     # operations as an insertion-ordered set: a shared component can be used by thousands
     merged: dict[tuple[At | None, str], tuple[Violation, dict[Operation, None]]] = {}
     for v in _run_one(r, ctx):
         key = (v.at, v.message)
-        seen_ops = merged.setdefault(key, (v, {}))[1]
+        entry = merged.get(key)
+        if entry is None:
+            entry = merged[key] = (v, {})
+        seen_ops = entry[1]
         if v.operation is not None:
-            seen_ops[Operation(v.operation.method.upper(), v.operation.path)] = None
+            seen_ops[operation(v.operation)] = None
         for op in v.operations:
-            seen_ops[Operation(op.method.upper(), op.path)] = None
+            seen_ops[operation(op)] = None
+    # without per-path overrides the severity is the same everywhere; without x-auditor-ignore
+    # nothing is suppressed (the common case: skip both per-finding lookups)
+    uniform = not any(r.id in o.rules for o in config.overrides)
+    severity = config.severity_for(r, None, None) if uniform else None
+    if uniform and severity is None:
+        return findings, suppressed
+    any_ignores = any(ignores.values())
     for v, seen_ops in merged.values():
-        where = _path_item_at(spec, v.at)
         ops = list(seen_ops)
+        where = _path_item_at(spec, v.at) if any_ignores or not ops else None
         if not ops and where is not None and where[0]:
             ops = [Operation(where[0], where[1])]  # a violation inside /paths/{p}/{method}/...
-        finding = _to_finding(spec, config, r, v, ops)
+        finding = _to_finding(spec, config, r, v, ops, severity)
         if finding is None:
             continue
-        reason = _suppressed(ignores, r.id, ops, where)
+        reason = _suppressed(ignores, r.id, ops, where) if any_ignores else None
         if reason is not None:
             ev = dict(finding.evidence or {})
             ev["suppressed"] = reason
@@ -85,6 +96,21 @@ def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[F
         else:
             findings.append(finding)
     return findings, suppressed
+
+
+def _interner(spec: Spec):
+    """OperationRef -> the one ``Operation`` value for its (METHOD, path), shared by every rule
+    of the run: large documents name the same few thousand operations tens of thousands of times."""
+    cache: dict[tuple[str, str], Operation] = spec.__dict__.setdefault("_operation_values", {})
+
+    def operation(op) -> Operation:
+        key = (op.method, op.path)
+        value = cache.get(key)
+        if value is None:
+            value = cache[key] = Operation(op.method.upper(), op.path)
+        return value
+
+    return operation
 
 
 def _run_one(r: Rule, ctx: Context) -> Iterable[Violation]:
@@ -117,10 +143,12 @@ def _path_item_at(spec: Spec, at: At | None) -> tuple[str, str] | None:
     return method, tokens[1]
 
 
-def _to_finding(spec: Spec, config: Config, r: Rule, v: Violation, ops: list[Operation]) -> Finding | None:
+def _to_finding(spec: Spec, config: Config, r: Rule, v: Violation, ops: list[Operation], uniform: Severity | None) -> Finding | None:
     first = ops[0] if ops else None
     severity: Severity | None
-    if ops:
+    if uniform is not None:
+        severity = uniform
+    elif ops:
         # effective severity: the strongest among the operations where the rule is on
         sevs = [config.severity_for(r, o.method, o.path) for o in ops]
         on = [s for s in sevs if s is not None]

@@ -574,7 +574,6 @@ def _specification(cls):
 
 
 @lru_cache(maxsize=None)
-@lru_cache(maxsize=None)
 def _meta_validator(cls, format_checker):
     """The meta-schema validator ``cls.check_schema(schema, format_checker=...)`` builds
     (jsonschema's, or openapi-schema-validator's with its registry)."""
@@ -610,6 +609,7 @@ def _first_in_document(errors: Iterable[Any], instance: Any) -> Any:
     return min(errors, key=place, default=None)
 
 
+@lru_cache(maxsize=None)
 def _validator_for_dialect(dialect: str):
     from jsonschema.validators import validator_for
 
