@@ -23,6 +23,7 @@ from auditor.cli_common import (
     RefRootOpt,
     RuleOpt,
     SpecsArg,
+    batch_gc,
     emit,
 )
 from auditor.cli_common import (
@@ -88,8 +89,10 @@ def lint(
     from auditor.baseline import apply_file
 
     options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule)
-    report = apply_file(api.lint(specs, options), baseline, options.only_rules)
-    raise typer.Exit(emit(report, format, output, fail_on))
+    with batch_gc():
+        report = apply_file(api.lint(specs, options), baseline, options.only_rules)
+        code = emit(report, format, output, fail_on)
+    raise typer.Exit(code)
 
 
 @app.command("baseline")
@@ -109,11 +112,12 @@ def baseline_command(
 
     from auditor import api
     from auditor.baseline import build
-    from auditor.cli_common import write_atomic
+    from auditor.cli_common import batch_gc, write_atomic
     from auditor.errors import UsageError
 
-    report = api.lint(specs, _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule))
-    text = build(report, base_dir=os.getcwd())
+    with batch_gc():
+        report = api.lint(specs, _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule))
+        text = build(report, base_dir=os.getcwd())
     if output == "-":
         sys.stdout.write(text)
     else:
