@@ -91,24 +91,44 @@ def walk(ctx: Context, schema: Any, at: At) -> Iterator[Node]:
     stack = [(schema, at)]
     while stack and len(seen) < 10_000:
         raw, raw_at = stack.pop()
-        parts = _parts(ctx, raw, raw_at)
-        if not parts or parts[0][1] in seen:
+        node, children = _expand(ctx, raw, raw_at)
+        if node is None or node.at in seen:
             continue
-        node = Node(tuple(parts), parts[0][1])
         seen.add(node.at)
-        if node.get("readOnly") is True:
+        if children is None:  # readOnly: not sent
             continue
         yield node
-        for part, part_at in parts:
-            props = part.get("properties")
-            if isinstance(props, dict):
-                stack.extend((sub, part_at.child("properties", name)) for name, sub in props.items())
-            for key in ("items", "additionalProperties", "unevaluatedProperties"):
-                if isinstance(part.get(key), dict):
-                    stack.append((part[key], part_at.child(key)))
-            for key in ("anyOf", "oneOf", "prefixItems"):
-                if isinstance(part.get(key), list):
-                    stack.extend((s, part_at.child(key, i)) for i, s in enumerate(part[key]))
+        stack.extend(children)
+
+
+def _expand(ctx: Context, raw: Any, raw_at: At) -> tuple[Node | None, list[tuple[Any, At]] | None]:
+    """The node written at ``raw_at`` and the sub-schemas it leads to, worked out once per
+    document: the same components are reached from thousands of request schemas."""
+    cache: dict[At, tuple] = ctx.spec.__dict__.setdefault("_inputs_expand_cache", {})
+    hit = cache.get(raw_at)
+    if hit is not None:
+        return hit
+    parts = _parts(ctx, raw, raw_at)
+    if not parts:
+        hit = (None, None)
+    else:
+        node = Node(tuple(parts), parts[0][1])
+        children: list[tuple[Any, At]] | None = None
+        if node.get("readOnly") is not True:
+            children = []
+            for part, part_at in parts:
+                props = part.get("properties")
+                if isinstance(props, dict):
+                    children.extend((sub, part_at.child("properties", name)) for name, sub in props.items())
+                for key in ("items", "additionalProperties", "unevaluatedProperties"):
+                    if isinstance(part.get(key), dict):
+                        children.append((part[key], part_at.child(key)))
+                for key in ("anyOf", "oneOf", "prefixItems"):
+                    if isinstance(part.get(key), list):
+                        children.extend((s, part_at.child(key, i)) for i, s in enumerate(part[key]))
+        hit = (node, children)
+    cache[raw_at] = hit
+    return hit
 
 
 def walk_cached(ctx: Context, schema: Any, at: At) -> list[Node]:
