@@ -310,3 +310,62 @@ if __name__ == "__main__":  # compare every corpus entry document
             for p in problems:
                 print("   ", p[:400])
     print(f"{bad} documents differ")
+
+
+# --- defaults: the fast check must never call valid what openapi-schema-validator rejects -----
+
+DEFAULT_CASES = [
+    ({"type": "integer", "format": "int32"}, [0, 2**31 - 1, -(2**31), 2**31, -(2**31) - 1, True, "x"]),
+    ({"type": "integer", "format": "int64"}, [2**63 - 1, 2**63, -(2**63), -(2**63) - 1]),
+    ({"type": "number", "format": "float"}, [1, 1.5, True]),
+    ({"type": "string", "format": "date"}, ["2021-01-01", "2021-02-30", "2021-1-1", "２０２１-01-01", "x", 5]),
+    ({"type": "string", "format": "uuid"}, ["a14dcc63-d651-4c57-9826-4a3705f5c78d", "a14dcc63d6514c5798264a3705f5c78d", "{a14dcc63-d651-4c57-9826-4a3705f5c78d}", "x"]),
+    ({"type": "string", "format": "email"}, ["a@b", "ab", ""]),
+    ({"type": "string", "format": "date-time"}, ["2021-01-01T00:00:00Z", "Assigned"]),
+    ({"type": "string", "format": "byte"}, ["aGk=", "not base64!"]),
+    ({"type": "string", "format": "made-up"}, ["anything"]),
+    ({"type": "array", "items": {"type": "string", "format": "date"}}, [["2021-01-01"], ["2021-01-01", "nope"], []]),
+    ({"type": "string"}, [None, "x"]),
+    ({"type": "string", "nullable": True}, [None]),
+    ({"nullable": False}, [None]),
+    ({"enum": [None, "a"]}, [None, "b"]),
+    ({"type": "object", "properties": {"a": {"type": "string", "nullable": True}}}, [{"a": None}, {"a": 1}]),
+    ({"type": ["string", "null"]}, [None, 1]),
+]
+
+
+@pytest.mark.parametrize("family", ["2.0", "3.0", "3.1", "3.2"])
+def test_default_fast_check_agrees_with_openapi_schema_validator(family):
+    import openapi_schema_validator as osv
+    from openapi_schema_validator.validators import OAS30Validator, OAS31Validator, OAS32Validator
+
+    from auditor.spec.validate_fast import _default_surely_valid
+
+    cls, checker = {
+        "2.0": (OAS30Validator, osv.oas30_format_checker),
+        "3.0": (OAS30Validator, osv.oas30_format_checker),
+        "3.1": (OAS31Validator, osv.oas31_format_checker),
+        "3.2": (OAS32Validator, osv.oas32_format_checker),
+    }[family]
+    fast_accepted = 0
+    for schema, values in DEFAULT_CASES:
+        for value in values:
+            try:
+                errors = list(cls(schema, format_checker=checker).iter_errors(value))
+            except Exception as exc:  # noqa: BLE001 - e.g. `type: [..]` is no 3.0 type: then fast must not accept
+                errors = [exc]
+            if _default_surely_valid(family, schema, value):
+                fast_accepted += 1
+                assert not errors, f"{family}: fast path accepts {value!r} for {schema}, the reference says {errors[0]}"
+    assert fast_accepted >= 12  # the fast path does take the common cases
+
+
+def test_every_checked_format_is_known_to_the_fast_check():
+    """A format the validators check but CHECKED_FORMATS does not list would be ignored by the
+    fast check while the reference enforces it."""
+    import openapi_schema_validator as osv
+
+    from auditor.spec.validate_fast import CHECKED_FORMATS
+
+    for checker in (osv.oas30_format_checker, osv.oas30_strict_format_checker, osv.oas31_format_checker, osv.oas32_format_checker):
+        assert set(checker.checkers) <= CHECKED_FORMATS, set(checker.checkers) - CHECKED_FORMATS

@@ -512,19 +512,38 @@ _PLAIN_KEYWORDS = frozenset({
 })
 
 
+# every format that a checker of jsonschema or openapi-schema-validator knows (a test checks);
+# any other format is ignored by both validators
+CHECKED_FORMATS = frozenset({
+    "int32", "int64", "float", "double", "byte", "binary", "password", "regex",
+    "date", "date-time", "time", "duration", "email", "idn-email", "hostname", "idn-hostname", "ipv4", "ipv6",
+    "uri", "uri-reference", "iri", "iri-reference", "uri-template", "json-pointer", "relative-json-pointer",
+    "uuid", "color",
+})
+_RE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)  # jsonschema's, with date.fromisoformat
+
+
 def _default_surely_valid(family: str, schema: dict, value: Any) -> bool:
     """True when jsonschema-rs accepts ``value`` and would agree with openapi-schema-validator:
-    the schema uses only plain keywords and the value holds no null (``nullable`` is OpenAPI's
-    own). Otherwise openapi-schema-validator decides (and words the messages)."""
+    the schema uses only plain keywords, formats whose check is reproduced here (int32/int64
+    ranges, dates, uuids, emails) or that accept anything, and in 2.0/3.0 no ``nullable`` when
+    the value holds a null (``nullable`` is OpenAPI 3.0's own). Otherwise
+    openapi-schema-validator decides (and words the messages)."""
+    has_null, ints, strings = False, [], []
     stack: list[Any] = [value]
     while stack:
         node = stack.pop()
         if node is None:
-            return False
-        if isinstance(node, dict):
+            has_null = True
+        elif isinstance(node, dict):
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+        elif isinstance(node, int) and not isinstance(node, bool):
+            ints.append(node)
+        elif isinstance(node, str):
+            strings.append(node)
+    null_is_special = has_null and family in ("2.0", "3.0")  # 3.1+ is plain JSON Schema
     count, stack = 0, [schema]
     while stack:
         node = stack.pop()
@@ -532,7 +551,13 @@ def _default_surely_valid(family: str, schema: dict, value: Any) -> bool:
         if not isinstance(node, dict) or count > 500:
             return False
         for key, sub in node.items():
+            if key == "format":
+                if not _format_surely_passes(sub, ints, strings):
+                    return False
+                continue
             if key not in _PLAIN_KEYWORDS and not key.startswith("x-"):
+                return False
+            if null_is_special and (key == "nullable" or key == "type" and (sub == "null" or isinstance(sub, list))):
                 return False
             if key in ("properties",):
                 if not isinstance(sub, dict):
@@ -552,6 +577,47 @@ def _default_surely_valid(family: str, schema: dict, value: Any) -> bool:
     try:
         return bool(cls(schema, validate_formats=False).is_valid(value))
     except Exception:  # noqa: BLE001 - not a schema jsonschema-rs accepts (`required: true` on a 2.0 parameter)
+        return False
+
+
+def _format_surely_passes(fmt: Any, ints: list[int], strings: list[str]) -> bool:
+    """True when the format check passes on every number and string of the value (so it passes
+    wherever in the value the format applies). The checks are jsonschema's and
+    openapi-schema-validator's own, reproduced (tests/test_fast_paths.py compares them)."""
+    if not isinstance(fmt, str):
+        return False
+    if fmt not in CHECKED_FORMATS or fmt in ("float", "double", "password", "binary"):
+        return True  # ignored, or a check that accepts every JSON value (3.0 binary is "pragmatic")
+    if fmt in ("int32", "int64"):
+        bits = 31 if fmt == "int32" else 63
+        return all(~(1 << bits) < i < 1 << bits for i in ints)
+    if fmt == "date":
+        return all(_RE_DATE.fullmatch(s) and _parses(_iso_date, s) for s in strings)
+    if fmt in ("email", "idn-email"):
+        return all("@" in s for s in strings)
+    if fmt == "uuid":
+        return all(_parses(_uuid, s) and all(s[i] == "-" for i in (8, 13, 18, 23)) for s in strings)
+    return False
+
+
+def _iso_date(text: str) -> None:
+    from datetime import date
+
+    date.fromisoformat(text)
+
+
+def _uuid(text: str) -> None:
+    from uuid import UUID
+
+    UUID(text)
+
+
+def _parses(parse, text: str) -> bool:
+    """jsonschema's date and uuid checks: the value parses (ValueError means it does not)."""
+    try:
+        parse(text)
+        return True
+    except ValueError:
         return False
 
 
