@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 CASES = {
@@ -74,3 +76,18 @@ def test_yaml_dates_stay_strings_and_yes_no_stay_strings(write):
 
     parsed = parse(b"a: 2020-01-01\nb: yes\nc: true\nd: 012\ne: '1.0'\nf: 1.5\ng: ~\n", "x.yaml")
     assert parsed.data == {"a": "2020-01-01", "b": "yes", "c": True, "d": 12, "e": "1.0", "f": 1.5, "g": None}
+
+
+def test_json_depth_guard_holds_with_a_raised_recursion_limit(cli, write):
+    """json.loads stops at the recursion limit by itself; with the limit raised (as an embedding
+    program may do) the document is walked and still refused past MAX_DEPTH levels."""
+    from auditor.spec.parse import MAX_DEPTH
+
+    path = write("deep.json", b'{"a": ' + b"[" * (MAX_DEPTH + 10) + b"]" * (MAX_DEPTH + 10) + b"}")
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(MAX_DEPTH * 4)
+    try:
+        r = cli(["lint", str(path)])
+    finally:
+        sys.setrecursionlimit(old)
+    assert r.code == 2 and "deeper than" in r.err, r.err

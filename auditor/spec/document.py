@@ -252,20 +252,39 @@ class Spec:
                 return
             for name in pending:
                 done.add(name)
-                stack: list[tuple[Any, str]] = [(self.files[name].data, "")]
-                while stack:
-                    node, ptr = stack.pop()
-                    if isinstance(node, dict):
-                        ref = node.get("$ref")
-                        if isinstance(ref, str):
-                            yield At(name, ptr), ref
-                        for k, v in node.items():
-                            if isinstance(v, (dict, list)):
-                                stack.append((v, jp.join(ptr, k)))
-                    elif isinstance(node, list):
-                        for i, v in enumerate(node):
-                            if isinstance(v, (dict, list)):
-                                stack.append((v, f"{ptr}/{i}"))
+                for ptr, ref in self.refs_in(name):
+                    yield At(name, ptr), ref
+
+    def refs_in(self, name: str) -> list[tuple[str, str]]:
+        """(pointer, ref) of every ``$ref`` string in a loaded file: one walk per file, kept.
+        Pointers are spelled out only where a ``$ref`` is (the walk keeps a chain of keys)."""
+        cache: dict[str, list[tuple[str, str]]] = self.__dict__.setdefault("_refs_in", {})
+        found = cache.get(name)
+        if found is None:
+            found = cache[name] = []
+            stack: list[tuple[Any, tuple | None]] = [(self.files[name].data, None)]
+            while stack:
+                node, chain = stack.pop()
+                if isinstance(node, dict):
+                    ref = node.get("$ref")
+                    if isinstance(ref, str):
+                        found.append((_chain_pointer(chain), ref))
+                    for k, v in node.items():
+                        if isinstance(v, (dict, list)):
+                            stack.append((v, (chain, k)))
+                elif isinstance(node, list):
+                    for i, v in enumerate(node):
+                        if isinstance(v, (dict, list)):
+                            stack.append((v, (chain, i)))
+        return found
+
+
+def _chain_pointer(chain: tuple | None) -> str:
+    tokens = []
+    while chain is not None:
+        chain, token = chain
+        tokens.append(token)
+    return jp.join("", *reversed(tokens))
 
 
 @dataclass(frozen=True)

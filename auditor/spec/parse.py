@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,7 +157,9 @@ def _parse_json(text: str, name: str, source: bytes) -> Parsed:
             where=name,
             hint="a number that long is not a real value; remove it or quote it as a string",
         ) from None
-    if _max_depth(data) > MAX_DEPTH:
+    # json.loads raises RecursionError (above) long before MAX_DEPTH levels unless someone raised
+    # the recursion limit: only then is the tree walked
+    if sys.getrecursionlimit() > MAX_DEPTH and _max_depth(data) > MAX_DEPTH:
         raise _depth_error(name)
     from auditor.spec import yaml_fast
 

@@ -118,7 +118,7 @@ def bundle_external(spec: Spec) -> tuple[Any, list[tuple[str, At]]]:
     refs). Disallowed, broken or cyclic external refs become ``{}`` (reported separately).
     Returns the bundle and the list of (bundle pointer, origin) for inlined subtrees."""
     root = spec.root
-    if not _has_external_refs(root.data):
+    if all(ref.startswith("#") for _, ref in spec.refs_in(root.name)):
         return root.data, []
     origins: list[tuple[str, At]] = []
     budget = [MAX_BUNDLE_NODES]
@@ -147,16 +147,3 @@ def bundle_external(spec: Spec) -> tuple[Any, list[tuple[str, At]]]:
     bundle = inline(root.data, "", "", root.name, ())
     return bundle, origins
 
-
-def _has_external_refs(data: Any) -> bool:
-    stack = [data]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and not ref.startswith("#"):
-                return True
-            stack.extend(v for v in node.values() if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend(v for v in node if isinstance(v, (dict, list)))
-    return False
