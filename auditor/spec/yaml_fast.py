@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import ctypes
 import os
+import re
 from typing import Any
 
 from auditor.spec import pointer as jp
@@ -246,6 +247,9 @@ def _address(obj) -> int:
         _release_buffer(ctypes.byref(view))
 
 
+_NEWLINE = re.compile(b"\n")
+
+
 class RymlLocator(Locator):
     """Pointer -> line:column through the ryml tree, matching what the PyYAML locator reports:
     a mapping member at its key, a sequence item at its value (a quoted scalar at its quote, a
@@ -261,26 +265,59 @@ class RymlLocator(Locator):
         self.scalars = scalars
         self._base = _address(buf)
         self._members: dict[int, dict[str, int]] = {}
+        self._nodes: dict[str, tuple[int, bool]] = {}  # pointer -> (node, via key), see locate()
         self._lines: list[int] | None = None
 
+    def locate(self, pointer: str) -> tuple[int, int] | None:
+        """As ``Locator.locate``, with the node of each parent pointer kept: findings come in
+        families (the properties of one schema, the responses of one operation), so most
+        lookups are one step from a pointer already walked."""
+        while True:
+            pos = self._position(pointer)
+            if pos is not None or not pointer:
+                return pos
+            pointer = pointer[: pointer.rfind("/")]
+
+    def _position(self, pointer: str) -> tuple[int, int] | None:
+        cut = pointer.rfind("/")
+        if cut < 0:
+            found = self._node(jp.split(pointer))
+        else:
+            parent = self._nodes.get(pointer[:cut])
+            if parent is None:
+                parent = self._nodes[pointer[:cut]] = self._node(jp.split(pointer[:cut]))
+            found = self._step(parent, jp.unescape(pointer[cut + 1 :]))
+        return self._node_position(found, pointer)
+
     def _locate(self, tokens: list[str]) -> tuple[int, int] | None:
-        tree = self.tree
-        node = self.root
-        via_key = False
+        return self._node_position(self._node(tokens), None, tokens)
+
+    def _node(self, tokens: list[str]) -> tuple[int, bool]:
+        """(node, reached through a mapping key) for a pointer; node -1 when it does not exist."""
+        found = (self.root, False)
         for token in tokens:
-            typ = tree.type(node)
-            if typ & _MAP:
-                node = self._index(node).get(token, -1)
-                if node < 0:
-                    return None
-                via_key = True
-            elif typ & _SEQ:
-                if not token.isdigit() or int(token) >= tree.num_children(node):
-                    return None
-                node = tree.child(node, int(token))
-                via_key = False
-            else:
-                return None
+            found = self._step(found, token)
+            if found[0] < 0:
+                break
+        return found
+
+    def _step(self, at: tuple[int, bool], token: str) -> tuple[int, bool]:
+        node = at[0]
+        if node < 0:
+            return at
+        tree = self.tree
+        typ = tree.type(node)
+        if typ & _MAP:
+            return self._index(node).get(token, -1), True
+        if typ & _SEQ and token.isdigit() and int(token) < tree.num_children(node):
+            return tree.child(node, int(token)), False
+        return -1, False
+
+    def _node_position(self, found: tuple[int, bool], pointer: str | None, tokens: list[str] | None = None) -> tuple[int, int] | None:
+        node, via_key = found
+        if node < 0:
+            return None
+        tree = self.tree
         offset = self._view(tree.key(node), tree.type(node) & _KEYQUO) if via_key else self._start(node)
         if offset is None:
             # an empty collection in a sequence (`- {}`) or a block scalar ryml moved to its
@@ -289,7 +326,7 @@ class RymlLocator(Locator):
                 return None
             if self._fallback is None:
                 self._fallback = self.fallback()
-            return self._fallback._locate(tokens)
+            return self._fallback._locate(tokens if tokens is not None else jp.split(pointer or ""))
         return self._line_col(offset)
 
     def _index(self, node: int) -> dict[str, int]:
@@ -338,16 +375,11 @@ class RymlLocator(Locator):
 
     def _line_col(self, offset: int) -> tuple[int, int]:
         if self._lines is None:
-            buf, lines, at = self.source, [], -1
-            while True:
-                at = buf.find(b"\n", at + 1)
-                if at < 0:
-                    break
-                lines.append(at + 1)
-            self._lines = lines
+            self._lines = [m.end() for m in _NEWLINE.finditer(self.source)]
         line = bisect.bisect_right(self._lines, offset)
         start = self._lines[line - 1] if line else 0
-        column = len(self.source[start:offset].decode("utf-8", "replace"))
+        text = self.source[start:offset]
+        column = len(text) if text.isascii() else len(text.decode("utf-8", "replace"))
         return line + 1, column + 1
 
 
@@ -361,11 +393,17 @@ class LazyLocator(Locator):
         self.fallback = fallback
         self._inner: Locator | None = None
 
+    def locate(self, pointer: str) -> tuple[int, int] | None:
+        return self._built().locate(pointer)
+
     def _locate(self, tokens: list[str]) -> tuple[int, int] | None:
+        return self._built()._locate(tokens)
+
+    def _built(self) -> Locator:
         if self._inner is None:
             try:
                 tree, buf, root = parse_tree(self.source)
                 self._inner = RymlLocator(tree, buf, self.source, root, Scalars(), self.fallback)
             except Unsupported:
                 self._inner = self.fallback()
-        return self._inner._locate(tokens)
+        return self._inner
