@@ -1,12 +1,14 @@
-"""Independent work split over two processes, for large documents on multi-core machines.
+"""Independent work shared by two processes, for large documents on multi-core machines.
 
-The engine runs each rule on its own (rules share nothing but the loaded ``Spec``, which they
-only read, and caches they can rebuild), so on a document with many paths half of the rules run
-in a forked child while the parent runs the other half. The child sends its results back
-pickled; the output is the same as one process gives, in the same order (a test compares).
-A rule that fails in the child is run again in the parent, so an error surfaces exactly as it
-would without the split. ``AUDITOR_JOBS=1`` turns it off; small documents never fork (the fork
-and the pickling would cost more than they save).
+The engine runs groups of rules that share nothing but the loaded ``Spec`` (which they only
+read, and caches they can rebuild). On a document with many paths the parent forks once; the
+parent and the child then take the next group from a queue (a pipe holding one byte per
+group, read one byte at a time: each group goes to exactly one of them), so whichever is free
+takes the next one and neither waits for a fixed half. Heavy groups come first. The child
+sends its results back pickled; the output is the same as one process gives, in the same
+order (a test compares). A group that fails in the child is run again in the parent, so an
+error surfaces exactly as it would without the split. ``AUDITOR_JOBS=1`` turns it off; small
+documents never fork (the fork and the pickling would cost more than they save).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MIN_WEIGHT = 100  # paths in the document
+MAX_ITEMS = 255  # one byte per item in the queue
 
 
 def jobs() -> int:
@@ -32,21 +35,26 @@ def jobs() -> int:
     return min(2, os.cpu_count() or 1)
 
 
-def map_split(items: Iterable[T], fn: Callable[[T], R], *, weight: int) -> list[R]:
-    """``[fn(x) for x in items]``, with every other item computed in a forked child when the
-    machine has two cores or more and the work is heavy enough."""
+def map_split(items: Iterable[T], fn: Callable[[T], R], *, weight: int, prepare: Callable[[], None] | None = None) -> list[R]:
+    """``[fn(x) for x in items]``, shared with a forked child when the machine has two cores or
+    more and the work is heavy enough. ``prepare`` runs first, only when forking: what both
+    processes would otherwise build for themselves (shared caches) is built once, before."""
     items = list(items)
-    if jobs() < 2 or weight < MIN_WEIGHT or len(items) < 2 or not hasattr(os, "fork"):
+    if jobs() < 2 or weight < MIN_WEIGHT or not 2 <= len(items) <= MAX_ITEMS or not hasattr(os, "fork"):
         return [fn(x) for x in items]
-    mine, theirs = range(0, len(items), 2), range(1, len(items), 2)
+    if prepare is not None:
+        prepare()
+    queue_read, queue_write = os.pipe()
+    os.write(queue_write, bytes(range(len(items))))
+    os.close(queue_write)  # empty queue = end of file for both
     read_fd, write_fd = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: compute its share, send it, leave without running any cleanup
+    if pid == 0:  # the child: take items until the queue is empty, send results, leave at once
         code = 0
         try:
             os.close(read_fd)
             out: dict[int, tuple[bool, object]] = {}
-            for i in theirs:
+            for i in _take(queue_read):
                 try:
                     out[i] = (True, fn(items[i]))
                 except BaseException:  # noqa: BLE001 - the parent runs it again and sees the error
@@ -60,9 +68,10 @@ def map_split(items: Iterable[T], fn: Callable[[T], R], *, weight: int) -> list[
     os.close(write_fd)
     results: dict[int, R] = {}
     try:
-        for i in mine:
+        for i in _take(queue_read):
             results[i] = fn(items[i])
     finally:
+        os.close(queue_read)
         with os.fdopen(read_fd, "rb") as fh:
             payload = fh.read()
         _, status = os.waitpid(pid, 0)
@@ -70,7 +79,17 @@ def map_split(items: Iterable[T], fn: Callable[[T], R], *, weight: int) -> list[
         child = pickle.loads(payload) if status == 0 else {}
     except Exception:  # noqa: BLE001 - a truncated answer: compute it here
         child = {}
-    for i in theirs:
-        ok, value = child.get(i, (False, None))
-        results[i] = value if ok else fn(items[i])  # type: ignore[assignment]
+    for i in range(len(items)):
+        if i not in results:
+            ok, value = child.get(i, (False, None))
+            results[i] = value if ok else fn(items[i])  # type: ignore[assignment]
     return [results[i] for i in range(len(items))]
+
+
+def _take(queue: int) -> Iterable[int]:
+    """Item numbers from the shared queue until it is empty (a pipe read of one byte is atomic)."""
+    while True:
+        got = os.read(queue, 1)
+        if not got:
+            return
+        yield got[0]

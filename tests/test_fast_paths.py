@@ -282,6 +282,25 @@ def test_split_reruns_a_failing_item_in_the_parent():
         assert map_split(range(6), fn, weight=10_000) == [0, 1, 4, 9, 16, 25]
 
 
+def test_split_shares_the_items_between_both_processes():
+    """Each item runs once, in whichever process takes it from the queue first; with items
+    that take a while, both processes take some."""
+    import time
+
+    from auditor.parallel import map_split
+
+    def fn(x):
+        time.sleep(0.05)
+        return x, os.getpid()
+
+    prepared: list[int] = []
+    with _reference({"AUDITOR_JOBS": "2"}):
+        out = map_split(range(8), fn, weight=10_000, prepare=lambda: prepared.append(os.getpid()))
+    assert [x for x, _ in out] == list(range(8))
+    assert len({pid for _, pid in out}) == 2
+    assert prepared == [os.getpid()]  # once, before the fork
+
+
 @pytest.mark.parametrize("rel", _sample()[:2])
 def test_json_report_is_byte_identical_to_the_standard_encoder(rel):
     import json
