@@ -157,3 +157,16 @@ def test_report_does_not_depend_on_the_hash_seed(tmp_path):
         outs.add(p.stdout)
     assert len(outs) == 1
     assert "/components/schemas/S/properties/p0/exclusiveMinimum" in outs.pop()  # the first in the document
+
+
+def test_console_entry_writes_the_whole_report_before_its_fast_exit():
+    """`entry()` leaves with os._exit after lint: stdout must be flushed first (7 MB here)."""
+    from conftest import CORPUS
+
+    spec = CORPUS / "kubernetes-client__python" / "scripts" / "swagger.json"
+    if not spec.is_file():
+        spec = FIXTURES / "demo" / "openapi.yaml"
+    p = subprocess.run([sys.executable, "-m", "auditor", "lint", str(spec), "-f", "json"], capture_output=True, cwd=ROOT)
+    assert p.returncode == 1, p.stderr
+    report = json.loads(p.stdout)
+    assert len(report["findings"]) == report["summary"]["error"] + report["summary"]["warn"] + report["summary"]["info"]
