@@ -90,9 +90,10 @@ def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[F
     suppressed: list[Finding] = []
     setting = config.setting(r)
     ctx = Context(spec, options=dict(setting.options), public=config.public)
-    operation = _interner(spec)
-    # operations as an insertion-ordered set: a shared component can be used by thousands
-    merged: dict[tuple[At | None, str], tuple[Violation, dict[Operation, None]]] = {}
+    operations = _operations(spec)
+    # a violation's operations as an insertion-ordered set of (method, path) keys: a shared
+    # component can be used by thousands
+    merged: dict[tuple[At | None, str], tuple[Violation, dict[tuple[str, str], None]]] = {}
     for v in _run_one(r, ctx):
         key = (v.at, v.message)
         entry = merged.get(key)
@@ -100,9 +101,9 @@ def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[F
             entry = merged[key] = (v, {})
         seen_ops = entry[1]
         if v.operation is not None:
-            seen_ops[operation(v.operation)] = None
+            seen_ops[(v.operation.method, v.operation.path)] = None
         for op in v.operations:
-            seen_ops[operation(op)] = None
+            seen_ops[(op.method, op.path)] = None
     # without per-path overrides the severity is the same everywhere; without x-auditor-ignore
     # nothing is suppressed (the common case: skip both per-finding lookups)
     uniform = not any(r.id in o.rules for o in config.overrides)
@@ -111,11 +112,13 @@ def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[F
         return findings, suppressed
     any_ignores = any(ignores.values())
     for v, seen_ops in merged.values():
-        ops = list(seen_ops)
-        where = _path_item_at(spec, v.at) if any_ignores or not ops else None
-        if not ops and where is not None and where[0]:
-            ops = [Operation(where[0], where[1])]  # a violation inside /paths/{p}/{method}/...
-        finding = _to_finding(spec, config, r, v, ops, severity)
+        keys = list(seen_ops)
+        where = _path_item_at(spec, v.at) if any_ignores or not keys else None
+        if not keys and where is not None and where[0]:
+            keys = [(where[0].lower(), where[1])]  # a violation inside /paths/{p}/{method}/...
+        ops = [operations.get(k) or operations.add(k) for k in keys]
+        labels = [operations.labels[k] for k in keys] if len(keys) > 1 else []
+        finding = _to_finding(spec, config, r, v, ops, severity, labels)
         if finding is None:
             continue
         reason = _suppressed(ignores, r.id, ops, where) if any_ignores else None
@@ -128,19 +131,23 @@ def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[F
     return findings, suppressed
 
 
-def _interner(spec: Spec):
-    """OperationRef -> the one ``Operation`` value for its (METHOD, path), shared by every rule
-    of the run: large documents name the same few thousand operations tens of thousands of times."""
-    cache: dict[tuple[str, str], Operation] = spec.__dict__.setdefault("_operation_values", {})
+class _Operations(dict):
+    """(method as written, path) -> the one ``Operation`` value, with its label: large documents
+    name the same few thousand operations tens of thousands of times (one shared string each in
+    a report, also when pickled between processes). Shared by every rule of a run."""
 
-    def operation(op) -> Operation:
-        key = (op.method, op.path)
-        value = cache.get(key)
-        if value is None:
-            value = cache[key] = Operation(op.method.upper(), op.path)
-        return value
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: dict[tuple[str, str], str] = {}
 
-    return operation
+    def add(self, key: tuple[str, str]) -> Operation:
+        op = self[key] = Operation(key[0].upper(), key[1])
+        self.labels[key] = str(op)
+        return op
+
+
+def _operations(spec: Spec) -> _Operations:
+    return spec.__dict__.setdefault("_operation_values", _Operations())
 
 
 def _run_one(r: Rule, ctx: Context) -> Iterable[Violation]:
@@ -173,7 +180,9 @@ def _path_item_at(spec: Spec, at: At | None) -> tuple[str, str] | None:
     return method, tokens[1]
 
 
-def _to_finding(spec: Spec, config: Config, r: Rule, v: Violation, ops: list[Operation], uniform: Severity | None) -> Finding | None:
+def _to_finding(
+    spec: Spec, config: Config, r: Rule, v: Violation, ops: list[Operation], uniform: Severity | None, labels: list[str]
+) -> Finding | None:
     first = ops[0] if ops else None
     severity: Severity | None
     if uniform is not None:
@@ -195,7 +204,7 @@ def _to_finding(spec: Spec, config: Config, r: Rule, v: Violation, ops: list[Ope
         location = Location(v.at.file, v.at.pointer, pos[0] if pos else None, pos[1] if pos else None)
     evidence: dict[str, Any] | None = dict(v.evidence) if v.evidence else None
     if len(ops) > 1:
-        evidence = {**(evidence or {}), "operations": [str(o) for o in ops]}
+        evidence = {**(evidence or {}), "operations": labels}
     return Finding(
         rule=r.id,
         severity=severity,

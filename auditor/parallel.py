@@ -5,7 +5,7 @@ read, and caches they can rebuild). On a document with many paths the parent for
 parent and the child then take the next group from a queue (a pipe holding one byte per
 group, read one byte at a time: each group goes to exactly one of them), so whichever is free
 takes the next one and neither waits for a fixed half. Heavy groups come first. The child
-sends its results back pickled; the output is the same as one process gives, in the same
+writes each result, pickled, to a shared temporary file as soon as it has it; the output is the same as one process gives, in the same
 order (a test compares). A group that fails in the child is run again in the parent, so an
 error surfaces exactly as it would without the split. ``AUDITOR_JOBS=1`` turns it off; small
 documents never fork (the fork and the pickling would cost more than they save).
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import tempfile
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -47,43 +48,52 @@ def map_split(items: Iterable[T], fn: Callable[[T], R], *, weight: int, prepare:
     queue_read, queue_write = os.pipe()
     os.write(queue_write, bytes(range(len(items))))
     os.close(queue_write)  # empty queue = end of file for both
-    read_fd, write_fd = os.pipe()
+    # the child's results, one pickle per item as soon as it is done (pickling overlaps the
+    # parent's work; a file, unlike a pipe, never blocks the writer until the parent reads)
+    results_file = tempfile.TemporaryFile()
     pid = os.fork()
-    if pid == 0:  # the child: take items until the queue is empty, send results, leave at once
+    if pid == 0:  # the child: take items until the queue is empty, leave at once
         code = 0
         try:
-            os.close(read_fd)
-            out: dict[int, tuple[bool, object]] = {}
             for i in _take(queue_read):
                 try:
-                    out[i] = (True, fn(items[i]))
+                    done: tuple[int, bool, object] = (i, True, fn(items[i]))
                 except BaseException:  # noqa: BLE001 - the parent runs it again and sees the error
-                    out[i] = (False, None)
-            with os.fdopen(write_fd, "wb") as fh:
-                fh.write(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+                    done = (i, False, None)
+                pickle.dump(done, results_file, protocol=pickle.HIGHEST_PROTOCOL)
+            results_file.flush()
         except BaseException:  # noqa: BLE001
             code = 1
         finally:
             os._exit(code)
-    os.close(write_fd)
     results: dict[int, R] = {}
     try:
         for i in _take(queue_read):
             results[i] = fn(items[i])
     finally:
         os.close(queue_read)
-        with os.fdopen(read_fd, "rb") as fh:
-            payload = fh.read()
         _, status = os.waitpid(pid, 0)
-    try:
-        child = pickle.loads(payload) if status == 0 else {}
-    except Exception:  # noqa: BLE001 - a truncated answer: compute it here
-        child = {}
+    with results_file:
+        child = _read_results(results_file) if status == 0 else {}
     for i in range(len(items)):
         if i not in results:
             ok, value = child.get(i, (False, None))
             results[i] = value if ok else fn(items[i])  # type: ignore[assignment]
     return [results[i] for i in range(len(items))]
+
+
+def _read_results(fh) -> dict[int, tuple[bool, object]]:
+    """What the child wrote; a truncated file gives what it holds (the rest is run here)."""
+    fh.seek(0)
+    out: dict[int, tuple[bool, object]] = {}
+    while True:
+        try:
+            i, ok, value = pickle.load(fh)
+        except EOFError:
+            return out
+        except Exception:  # noqa: BLE001 - a torn record: compute the rest in the parent
+            return out
+        out[i] = (ok, value)
 
 
 def _take(queue: int) -> Iterable[int]:
