@@ -203,15 +203,22 @@ class Report:
         counts["baselined"] = len(self.baselined)
         return counts
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, *, findings_as_objects: bool = False) -> dict[str, Any]:
+        """The JSON contract. ``findings_as_objects`` leaves the findings as ``Finding`` values
+        (their fields are laid out as ``Finding.to_dict`` lays them out), for an encoder that
+        serialises dataclasses itself."""
+
+        def findings(values: tuple[Finding, ...]) -> list[Any]:
+            return list(values) if findings_as_objects else [f.to_dict() for f in values]
+
         out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "auditor", "version": self.tool_version},
             "command": self.command,
             "documents": [d.to_dict() for d in self.documents],
             "summary": self.summary(),
-            "findings": [f.to_dict() for f in self.findings],
-            "suppressed": [f.to_dict() for f in self.suppressed],
+            "findings": findings(self.findings),
+            "suppressed": findings(self.suppressed),
         }
         if self.stats:
             out["stats"] = self.stats

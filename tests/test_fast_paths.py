@@ -303,14 +303,33 @@ def test_split_shares_the_items_between_both_processes():
 
 @pytest.mark.parametrize("rel", _sample()[:2])
 def test_json_report_is_byte_identical_to_the_standard_encoder(rel):
+    import dataclasses
     import json
 
     from auditor import api
+    from auditor.model import Operation
     from auditor.report import json_format
 
-    data = api.lint([str(CORPUS / rel)]).to_dict()
-    data["findings"][0]["message"] += " \u00e9\U0001f600"  # non-ASCII must come out escaped
-    assert json_format._orjson(data) == json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+    report = api.lint([str(CORPUS / rel)])
+    first = dataclasses.replace(
+        report.findings[0],
+        message=report.findings[0].message + " \u00e9\U0001f600",  # non-ASCII must come out escaped
+        operation=Operation("GET", "/caf\u00e9"),
+        evidence={"operations": ["GET /a", "POST /b"], "n": 3, "nested": [{"ok": True, "none": None}]},
+    )
+    report = dataclasses.replace(report, findings=(first, *report.findings[1:]))
+    fast = json_format._orjson(report)
+    assert fast is not None
+    assert fast == json.dumps(report.to_dict(), indent=2, ensure_ascii=True) + "\n"
+
+
+def test_json_report_with_a_float_in_evidence_uses_the_standard_encoder():
+    from auditor.model import Finding, Report, Severity
+    from auditor.report import json_format
+
+    report = Report("lint", findings=(Finding("a/b", Severity.WARN, "m", "h", evidence={"p95_ms": [1e16]}),))
+    assert json_format._orjson(report) is None
+    assert '"p95_ms": [\n' in json_format.render(report, None) and "1e+16" in json_format.render(report, None)
 
 
 def _all_entries() -> list[str]:
