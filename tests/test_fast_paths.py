@@ -407,3 +407,40 @@ def test_every_checked_format_is_known_to_the_fast_check():
 
     for checker in (osv.oas30_format_checker, osv.oas30_strict_format_checker, osv.oas31_format_checker, osv.oas32_format_checker):
         assert set(checker.checkers) <= CHECKED_FORMATS, set(checker.checkers) - CHECKED_FORMATS
+
+
+SCALARS = ["warn", "error", "inputs/string-bounded", "true", "false", "True", "null", "~", "", "0", "7", "012", "09",
+           "1_000", "1.5", "-1", "+2", "2020-01-01", "1:30", "yes", "no", "on", "Off", "y", "NULL", "<<", "=", ".inf",
+           "0x1F", "0o17", "0b11", "é", "123abc", "12 34", "a b", "0.", "10e3", "The x", "on", "ON", "Null", "NO", "n",
+           "Y", "nothing", "TRUE", "tRue", "observability/correlation-id", "OFF"]
+
+
+def test_quick_scalars_resolve_as_pyyaml_does():
+    import yaml
+
+    from auditor.spec import yaml_fast
+
+    assert yaml_fast.RESOLVER_FIRST_CHARS == {k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k}
+    quick_ones = 0
+    for text in SCALARS:
+        quick = yaml_fast._quick_scalar(text)
+        if quick is yaml_fast._SLOW:
+            continue
+        quick_ones += 1
+        slow = _slow_scalar(text)
+        assert quick == slow and type(quick) is type(slow), (text, quick, slow)
+    assert quick_ones >= 10
+
+
+def _slow_scalar(text: str):
+    """What the PyYAML path of Scalars.value gives (the quick path bypassed)."""
+    import yaml
+
+    from auditor.spec.parse import _YamlBuilder
+
+    tag = "tag:yaml.org,2002:str"
+    for t, regexp in yaml.resolver.Resolver.yaml_implicit_resolvers.get(text[:1] if text else "", ()):
+        if regexp.match(text):
+            tag = t
+            break
+    return _YamlBuilder("")._scalar(yaml.ScalarNode(tag, text, style=None))
