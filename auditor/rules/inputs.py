@@ -134,11 +134,16 @@ def _expand(ctx: Context, raw: Any, raw_at: At) -> tuple[Node | None, list[tuple
 def walk_cached(ctx: Context, schema: Any, at: At) -> list[Node]:
     """``walk`` once per schema location and document: every inputs/ rule and every operation
     that shares a component reuses the result (large specs reuse one body schema many times)."""
-    cache: dict[At, list[Node]] = ctx.spec.__dict__.setdefault("_inputs_walk_cache", {})
-    key = ctx.deref(schema, at)[1]
-    if key not in cache:
-        cache[key] = list(walk(ctx, schema, at))
-    return cache[key]
+    by_place: dict[At, list[Node]] = ctx.spec.__dict__.setdefault("_inputs_walk_places", {})
+    nodes = by_place.get(at)  # where the schema is written (a $ref site, or the schema itself)
+    if nodes is None:
+        cache: dict[At, list[Node]] = ctx.spec.__dict__.setdefault("_inputs_walk_cache", {})
+        key = ctx.deref(schema, at)[1]  # where it leads
+        nodes = cache.get(key)
+        if nodes is None:
+            nodes = cache[key] = list(walk(ctx, schema, at))
+        by_place[at] = nodes
+    return nodes
 
 
 def request_roots(ctx: Context, op: OperationRef, *, params: bool = True, bodies: bool = True) -> Iterator[tuple[Any, At]]:
@@ -171,9 +176,11 @@ def _grouped(ctx: Context, key: tuple, roots) -> list[tuple[Node, tuple[Operatio
         for op in ctx.operations():
             for schema, at in roots(op):
                 for node in walk_cached(ctx, schema, at):
-                    ops = groups.setdefault(node.at, (node, []))[1]
-                    if not ops or ops[-1] is not op:
-                        ops.append(op)
+                    entry = groups.get(node.at)
+                    if entry is None:
+                        groups[node.at] = (node, [op])
+                    elif entry[1][-1] is not op:
+                        entry[1].append(op)
         cache[key] = [(node, tuple(ops)) for node, ops in groups.values()]
     return cache[key]
 
