@@ -11,7 +11,7 @@ import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditor.spec.document import At, OperationRef, Spec
 
@@ -19,8 +19,9 @@ JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json\b|^\*/\*$", re.IGNORE
 ERROR_STATUS = re.compile(r"^(?:[45](?:\d\d|XX|xx)|default)$")
 
 
-@dataclass(frozen=True)
-class Param:
+# named tuples, not dataclasses: one is built for every parameter, body and response of every
+# operation, and a tuple is built in C
+class Param(NamedTuple):
     name: str
     location: str  # query | header | path | cookie | body | formData
     node: dict
@@ -30,22 +31,19 @@ class Param:
     schema_at: At
 
 
-@dataclass(frozen=True)
-class Response:
+class Response(NamedTuple):
     status: str  # "200", "4XX", "default"
     node: dict
     at: At
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     name: str
     node: dict
     at: At
 
 
-@dataclass(frozen=True)
-class Media:
+class Media(NamedTuple):
     media_type: str
     schema: Any
     at: At  # where the schema lives (or the media type object when there is none)
