@@ -170,3 +170,23 @@ def test_console_entry_writes_the_whole_report_before_its_fast_exit():
     assert p.returncode == 1, p.stderr
     report = json.loads(p.stdout)
     assert len(report["findings"]) == report["summary"]["error"] + report["summary"]["warn"] + report["summary"]["info"]
+
+
+def test_output_to_a_fifo_writes_into_it_and_leaves_it_a_fifo(cli, tmp_path):
+    """`-o /dev/null` used to rename a temporary file over the device (as root: /dev/null became
+    a plain file). Paths that exist and are not regular files are written in place; a FIFO
+    stands in for the device here."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    r = cli(["lint", str(FIXTURES / "demo" / "openapi.yaml"), "-f", "json", "-o", str(fifo)])
+    reader.join(10)
+    assert r.code in (0, 1), r.err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert json.loads(got[0])["schema_version"] == 1
+    assert not [p for p in tmp_path.iterdir() if p.name != "out.fifo"]  # no temporary file left
