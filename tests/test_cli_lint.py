@@ -190,3 +190,18 @@ def test_output_to_a_fifo_writes_into_it_and_leaves_it_a_fifo(cli, tmp_path):
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert json.loads(got[0])["schema_version"] == 1
     assert not [p for p in tmp_path.iterdir() if p.name != "out.fifo"]  # no temporary file left
+
+
+def test_a_mistyped_command_gets_one_suggestion(cli):
+    r = cli(["lnt", "x.yaml"])
+    assert r.code == 2
+    assert r.err.count("Did you mean 'lint'?") == 1, r.err
+
+
+def test_only_the_invoked_command_is_built_and_all_are_restored(cli):
+    from auditor.cli import app
+
+    before = list(app.registered_commands)
+    assert cli(["lint", "--help"]).code == 0
+    assert app.registered_commands == before
+    assert "baseline" in cli(["--help"]).out and "audit" in cli(["--help"]).out
