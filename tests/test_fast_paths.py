@@ -412,7 +412,7 @@ def test_every_checked_format_is_known_to_the_fast_check():
 SCALARS = ["warn", "error", "inputs/string-bounded", "true", "false", "True", "null", "~", "", "0", "7", "012", "09",
            "1_000", "1.5", "-1", "+2", "2020-01-01", "1:30", "yes", "no", "on", "Off", "y", "NULL", "<<", "=", ".inf",
            "0x1F", "0o17", "0b11", "é", "123abc", "12 34", "a b", "0.", "10e3", "The x", "on", "ON", "Null", "NO", "n",
-           "Y", "nothing", "TRUE", "tRue", "observability/correlation-id", "OFF"]
+           "Y", "nothing", "TRUE", "tRue", "observability/correlation-id", "OFF", "9" * 5000]
 
 
 def test_quick_scalars_resolve_as_pyyaml_does():

@@ -263,19 +263,20 @@ class Spec:
         if found is None:
             found = cache[name] = []
             stack: list[tuple[Any, tuple | None]] = [(self.files[name].data, None)]
-            while stack:
+            push = stack.append
+            while stack:  # parsed documents hold plain dicts and lists: exact type checks are enough
                 node, chain = stack.pop()
-                if isinstance(node, dict):
+                if type(node) is dict:
                     ref = node.get("$ref")
-                    if isinstance(ref, str):
+                    if type(ref) is str:
                         found.append((_chain_pointer(chain), ref))
                     for k, v in node.items():
-                        if isinstance(v, (dict, list)):
-                            stack.append((v, (chain, k)))
-                elif isinstance(node, list):
+                        if type(v) is dict or type(v) is list:
+                            push((v, (chain, k)))
+                elif type(node) is list:
                     for i, v in enumerate(node):
-                        if isinstance(v, (dict, list)):
-                            stack.append((v, (chain, i)))
+                        if type(v) is dict or type(v) is list:
+                            push((v, (chain, i)))
         return found
 
 

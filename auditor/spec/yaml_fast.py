@@ -109,7 +109,7 @@ def _quick_scalar(text: str) -> Any:
         return text
     if text == "~":
         return None
-    if _PLAIN_INT.fullmatch(text):
+    if len(text) < 19 and _PLAIN_INT.fullmatch(text):  # longer ones: the slow path's limits apply
         return int(text)
     return _SLOW
 
