@@ -146,42 +146,41 @@ def walk_cached(ctx: Context, schema: Any, at: At) -> list[Node]:
     return nodes
 
 
-def request_roots(ctx: Context, op: OperationRef, *, params: bool = True, bodies: bool = True) -> Iterator[tuple[Any, At]]:
-    """The request-side schemas of an operation: bodies (every media type) and parameters
-    (Swagger 2.0 non-body parameters are schemas themselves)."""
-    if bodies:
-        for media in ctx.request_bodies(op):
-            if media.schema is not None:
-                yield media.schema, media.at
-    if params:
-        for p in ctx.parameters(op):
-            if p.location != "body":
-                yield p.schema, p.schema_at
+def request_nodes(ctx: Context, *, params: bool = True) -> list[tuple[Node, tuple[OperationRef, ...]]]:
+    """Every request-side schema node once, with the operations that use it: bodies (every
+    media type) and, with ``params``, parameters (Swagger 2.0 non-body parameters are schemas
+    themselves). Cached per document: large specs share a few body schemas among thousands of
+    operations."""
+    return _groups(ctx, False)["all" if params else "bodies"]
 
 
-def request_nodes(ctx: Context, *, params: bool = True, bodies: bool = True) -> list[tuple[Node, tuple[OperationRef, ...]]]:
-    """Every request-side schema node once, with the operations that use it (cached per document:
-    large specs share a few body schemas among thousands of operations)."""
-
-    def roots(op: OperationRef) -> Iterator[tuple[Any, At]]:
-        return request_roots(ctx, op, params=params, bodies=bodies)
-
-    return _grouped(ctx, ("request", params, bodies), roots)
-
-
-def _grouped(ctx: Context, key: tuple, roots) -> list[tuple[Node, tuple[OperationRef, ...]]]:
-    cache: dict[tuple, list] = ctx.spec.__dict__.setdefault("_inputs_groups", {})
+def _groups(ctx: Context, check_params: bool) -> dict[str, list[tuple[Node, tuple[OperationRef, ...]]]]:
+    """The three groupings the inputs/ rules read, in one pass over operations and schemas:
+    "all" (bodies and parameters), "bodies", and "size" (bodies, form fields, and with
+    ``check_params`` query, header and cookie parameters). Each lists a node with its
+    operations in document order, nodes in the order the grouping first reaches them."""
+    cache: dict[tuple, dict] = ctx.spec.__dict__.setdefault("_inputs_groups", {})
+    key = ("groups", check_params)
     if key not in cache:
-        groups: dict[At, tuple[Node, list[OperationRef]]] = {}
+        sized = {"formData"} | ({"query", "header", "cookie"} if check_params else set())
+        entries: dict[At, list] = {}  # node.at -> [node, ops of "all", of "bodies", of "size"]
+        orders: tuple[list, list, list, list] = ([], [], [], [])
         for op in ctx.operations():
-            for schema, at in roots(op):
+            roots = [(m.schema, m.at, (1, 2, 3)) for m in ctx.request_bodies(op) if m.schema is not None]
+            roots += [(p.schema, p.schema_at, (1, 3) if p.location in sized else (1,)) for p in ctx.parameters(op) if p.location != "body"]
+            for schema, at, slots in roots:
                 for node in walk_cached(ctx, schema, at):
-                    entry = groups.get(node.at)
+                    entry = entries.get(node.at)
                     if entry is None:
-                        groups[node.at] = (node, [op])
-                    elif entry[1][-1] is not op:
-                        entry[1].append(op)
-        cache[key] = [(node, tuple(ops)) for node, ops in groups.values()]
+                        entry = entries[node.at] = [node, [], [], []]
+                    for slot in slots:
+                        ops = entry[slot]
+                        if not ops:
+                            orders[slot].append(entry)
+                            ops.append(op)
+                        elif ops[-1] is not op:
+                            ops.append(op)
+        cache[key] = {name: [(e[0], tuple(e[slot])) for e in orders[slot]] for name, slot in (("all", 1), ("bodies", 2), ("size", 3))}
     return cache[key]
 
 
@@ -355,14 +354,7 @@ def _size_nodes(ctx: Context) -> list[tuple[Node, tuple[OperationRef, ...]]]:
     """Request nodes whose size matters: bodies and form fields; query, header and cookie
     parameters only with the option ``check-parameters`` (the server's URL and header size
     limits already bound them); path parameters never."""
-    check_params = bool(ctx.options.get("check-parameters", False))
-    wanted = {"formData"} | ({"query", "header", "cookie"} if check_params else set())
-
-    def roots(op: OperationRef) -> Iterator[tuple[Any, At]]:
-        yield from request_roots(ctx, op, params=False)
-        yield from ((p.schema, p.schema_at) for p in ctx.parameters(op) if p.location in wanted)
-
-    return _grouped(ctx, ("size", check_params), roots)
+    return _groups(ctx, bool(ctx.options.get("check-parameters", False)))["size"]
 
 
 @rule(
