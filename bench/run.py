@@ -120,6 +120,9 @@ def peers(runs: int, files: list[Path]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    if {"-h", "--help"} & set(argv):
+        print(__doc__)
+        return 0
     runs = 3
     if "-n" in argv:
         i = argv.index("-n")
