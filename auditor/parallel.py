@@ -5,9 +5,9 @@ read, and caches they can rebuild). On a document with many paths the parent for
 parent and the child then take the next group from a queue (a pipe holding one byte per
 group, read one byte at a time: each group goes to exactly one of them), so whichever is free
 takes the next one and neither waits for a fixed half. Heavy groups come first. The child
-writes each result, pickled, to a shared temporary file as soon as it has it; the output is the same as one process gives, in the same
-order (a test compares). A group that fails in the child is run again in the parent, so an
-error surfaces exactly as it would without the split. ``AUDITOR_JOBS=1`` turns it off; small
+writes each result, pickled, to a shared temporary file as soon as it has it; the output is
+the same as one process gives, in the same order (a test compares). A group that fails in the
+child is run again in the parent, so an error surfaces exactly as it would without the split. ``AUDITOR_JOBS=1`` turns it off; small
 documents never fork (the fork and the pickling would cost more than they save).
 """
 
@@ -67,13 +67,13 @@ def map_split(items: Iterable[T], fn: Callable[[T], R], *, weight: int, prepare:
         finally:
             os._exit(code)
     results: dict[int, R] = {}
-    try:
-        for i in _take(queue_read):
-            results[i] = fn(items[i])
-    finally:
-        os.close(queue_read)
-        _, status = os.waitpid(pid, 0)
     with results_file:
+        try:
+            for i in _take(queue_read):
+                results[i] = fn(items[i])
+        finally:
+            os.close(queue_read)
+            _, status = os.waitpid(pid, 0)
         child = _read_results(results_file) if status == 0 else {}
     for i in range(len(items)):
         if i not in results:
@@ -89,9 +89,7 @@ def _read_results(fh) -> dict[int, tuple[bool, object]]:
     while True:
         try:
             i, ok, value = pickle.load(fh)
-        except EOFError:
-            return out
-        except Exception:  # noqa: BLE001 - a torn record: compute the rest in the parent
+        except Exception:  # noqa: BLE001 - the end (EOFError), or a torn record: the rest runs here
             return out
         out[i] = (ok, value)
 

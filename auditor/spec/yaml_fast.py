@@ -91,9 +91,7 @@ def _children(tree, node):
 RESOLVER_FIRST_CHARS = frozenset("!&*+-.0123456789<=FNOTYfnoty~")
 _SLOW = object()
 _PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
-
-
-_NULL_WORDS = frozenset({"null", "Null", "NULL", "~"})
+_NULL_WORDS = frozenset({"null", "Null", "NULL"})
 _BOOL_WORDS = frozenset(v for w in ("yes", "no", "true", "false", "on", "off") for v in (w, w.capitalize(), w.upper()))
 
 
