@@ -233,3 +233,23 @@ def test_fingerprint_ignores_operation_for_located_static_findings_only():
     live_a = Finding("x/y", Severity.WARN, "m", "h", source=Source.LIVE, operation=Operation("GET", "/pets"), location=at)
     live_b = Finding("x/y", Severity.WARN, "m", "h", source=Source.LIVE, operation=Operation("GET", "/owners"), location=at)
     assert live_a.fingerprint != live_b.fingerprint
+
+
+def test_fingerprints_do_not_depend_on_where_the_spec_is_checked_out(tmp_path):
+    """A baseline made on a laptop must match in CI, where the repository sits elsewhere: no
+    message may carry an absolute path (a $ref into a missing node named the whole path)."""
+    import shutil
+
+    from auditor import api
+    from conftest import FIXTURES
+
+    prints = []
+    for checkout in ("laptop/work/repo", "ci/runner/_work/repo"):
+        folder = tmp_path / checkout
+        shutil.copytree(FIXTURES / "multifile", folder)
+        (folder / "shared" / "b.yaml").write_text((folder / "shared" / "b.yaml").read_text() + "\nbroken: {$ref: '../../outside.yaml#/x'}\n")
+        report = api.lint([str(folder / "openapi.yaml")])
+        assert any(f.rule == "contract/ref-resolvable" for f in report.findings)
+        assert not any(str(tmp_path) in f.message for f in report.findings)
+        prints.append(sorted(f.fingerprint for f in report.findings))
+    assert prints[0] == prints[1]

@@ -46,7 +46,9 @@ def _digest(out: str) -> tuple[str, str]:
     """(finding count, digest) of a JSON report, with the corpus folder taken out of paths."""
     report = json.loads(out)
     body = {"findings": report["findings"], "suppressed": report["suppressed"], "documents": report["documents"]}
-    text = json.dumps(body, sort_keys=True).replace(json.dumps(str(CORPUS))[1:-1], "<corpus>")
+    text = json.dumps(body, sort_keys=True)
+    for spelling in sorted({str(CORPUS), str(CORPUS.resolve())}, key=len, reverse=True):  # the corpus may be a symlink
+        text = text.replace(json.dumps(spelling)[1:-1], "<corpus>")
     return str(len(report["findings"])), hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 

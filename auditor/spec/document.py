@@ -127,7 +127,7 @@ class Spec:
                 try:
                     value = self._nodes[target] = jp.get(self.files[target.file].data, target.pointer)
                 except KeyError:
-                    self._problem(at, ref, "unresolved", f"nothing at {target.pointer or '/'} in {target.file}")
+                    self._problem(at, ref, "unresolved", f"nothing at {target.pointer or '/'} in {self._short_name(target.file)}")
                     return {}, at
             at = target
         return value, at
@@ -177,10 +177,8 @@ class Spec:
                     self._problem(at, ref, "unreadable", "the file name cannot be resolved (a symlink loop or an invalid name)")
                     return None
                 if self._ref_root is None or not _is_within(target, self._ref_root):
-                    self._problem(
-                        at, ref, "not-allowed",
-                        f"it points outside {self._ref_root} (widen with --ref-root DIR)",
-                    )
+                    where = f"--ref-root {self.policy.ref_root.name}" if self.policy.ref_root else "the root document's folder"
+                    self._problem(at, ref, "not-allowed", f"it points outside {where} (widen with --ref-root DIR)")
                     return None
                 return self._add(self._display_name(target), str(target), at, ref, regular_only=True)
         return self._add(key, key, at, ref)
@@ -202,6 +200,15 @@ class Spec:
                 return key
         self._problem(at, ref, "unreadable", reason)
         return None
+
+    def _short_name(self, file: str) -> str:
+        """A file as named in messages: relative to the root document's folder, so a message (and
+        the fingerprint made from it) reads the same wherever the spec is checked out."""
+        prefix = posixpath.dirname(self.root.name.replace("\\", "/"))
+        name = file.replace("\\", "/")
+        if prefix and name.startswith(prefix + "/"):
+            return name[len(prefix) + 1 :]
+        return name if not posixpath.isabs(name) else posixpath.basename(name)
 
     def _display_name(self, target: Path) -> str:
         root_dir = self.root.base_dir
