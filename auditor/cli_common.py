@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -175,6 +174,8 @@ def write_atomic(path: Path, text: str) -> None:
         with open(path, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as fh:
             fh.write(text)
         return
+    import tempfile  # only when a file is written (2 ms on every run otherwise)
+
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:

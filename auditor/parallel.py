@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -43,6 +42,8 @@ def map_split(items: Iterable[T], fn: Callable[[T], R], *, weight: int, prepare:
     items = list(items)
     if jobs() < 2 or weight < MIN_WEIGHT or not 2 <= len(items) <= MAX_ITEMS or not hasattr(os, "fork"):
         return [fn(x) for x in items]
+    import tempfile  # only when splitting
+
     if prepare is not None:
         prepare()
     queue_read, queue_write = os.pipe()
