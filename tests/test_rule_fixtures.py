@@ -20,7 +20,11 @@ def _fixture_dir(rule_id: str):
     return FIXTURES / "rules" / family / name
 
 
-def _run(rule, path):
+def _run(rule, name: str):
+    """The rule's findings on its fixture ``name`` (bad.yaml / good.yaml), with its options."""
+    path = _fixture_dir(rule.id) / name
+    if not path.is_file():
+        pytest.fail(f"missing {path}")
     opt_file = path.parent / "rule-options.yaml"
     options = parse(opt_file.read_bytes(), str(opt_file)).data if opt_file.is_file() else None
     return findings_of(path, rule.id, options or {})
@@ -35,19 +39,13 @@ def test_rule_has_fixtures(rule):
 
 @pytest.mark.parametrize("rule", STATIC, ids=lambda r: r.id)
 def test_rule_fires_on_bad(rule):
-    path = _fixture_dir(rule.id) / "bad.yaml"
-    if not path.is_file():
-        pytest.fail(f"missing {path}")
-    findings = _run(rule, path)
-    assert findings, f"{rule.id} did not fire on {path}"
+    findings = _run(rule, "bad.yaml")
+    assert findings, f"{rule.id} did not fire on its bad.yaml"
     for f in findings:
         assert f.message and f.hint and f.location is not None
 
 
 @pytest.mark.parametrize("rule", STATIC, ids=lambda r: r.id)
 def test_rule_silent_on_good(rule):
-    path = _fixture_dir(rule.id) / "good.yaml"
-    if not path.is_file():
-        pytest.fail(f"missing {path}")
-    findings = _run(rule, path)
-    assert not findings, f"{rule.id} fired on {path}: {[f.message for f in findings]}"
+    findings = _run(rule, "good.yaml")
+    assert not findings, f"{rule.id} fired on its good.yaml: {[f.message for f in findings]}"
