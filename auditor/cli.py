@@ -93,10 +93,9 @@ def lint(
     from auditor.baseline import apply_file
 
     options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule)
-    with batch_gc():
+    with _batch():
         report = apply_file(api.lint(specs, options), baseline, options.only_rules)
         code = emit(report, format, output, fail_on)
-    _STATE["batch"] = True
     raise typer.Exit(code)
 
 
@@ -117,13 +116,12 @@ def baseline_command(
 
     from auditor import api
     from auditor.baseline import build
-    from auditor.cli_common import batch_gc, write_atomic
+    from auditor.cli_common import write_atomic
     from auditor.errors import UsageError
 
-    with batch_gc():
+    with _batch():
         report = api.lint(specs, _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule))
         text = build(report, base_dir=os.getcwd())
-    _STATE["batch"] = True
     if output == "-":
         sys.stdout.write(text)
     else:
@@ -264,6 +262,15 @@ def _check_rules(ids: list[str] | None) -> list[str] | None:
         if rid not in registry:
             raise UsageError(f"unknown rule {rid!r}", hint="`auditor rules` lists every rule id")
     return ids
+
+
+@contextmanager
+def _batch() -> Iterator[None]:
+    """The document work of a batch command: without the cyclic GC, and marked so that
+    ``entry()`` may leave at once when the command is done."""
+    with batch_gc():
+        yield
+    _STATE["batch"] = True
 
 
 def entry() -> None:
