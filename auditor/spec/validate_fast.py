@@ -405,16 +405,11 @@ class Semantic:
     def meta_check(self, value: Any, ptr: str) -> Error | None:
         if self._meta_fast_ok(value):
             return None
-        from jsonschema.exceptions import SchemaError, ValidationError
-
         try:
             checker = self._meta_checker(value)
         except ValueError as exc:
             return _same(ptr, str(exc))
-        try:
-            err = _first_in_document(checker.iter_errors(value), value)
-        except (SchemaError, ValidationError) as exc:
-            err = exc
+        err = _first_in_document(checker.iter_errors(value), value)  # errors are yielded, not raised
         if err is None:
             return None
         return ptr + jp.from_tokens(err.path), err.message, jp.from_tokens(err.path), err.message
