@@ -3,16 +3,16 @@ and never exit. The CLI is a thin layer over them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from auditor import __version__
 from auditor.config import Config, load_config
+from auditor.document.document import Document, RefPolicy
+from auditor.document.source import DEFAULT_MAX_BYTES
 from auditor.engine import run_rules
 from auditor.model import DocumentInfo, Finding, Report
 from auditor.rules import load_builtin_rules
-from auditor.spec.document import RefPolicy, Spec
-from auditor.spec.source import DEFAULT_MAX_BYTES
 
 
 @dataclass
@@ -24,37 +24,36 @@ class LintOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     only_rules: list[str] | None = None
     cwd: Path | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def load_effective_config(options: LintOptions) -> Config:
     return load_config(load_builtin_rules(), config_file=options.config_file, pack=options.pack, cwd=options.cwd)
 
 
-def load_spec(path: str, options: LintOptions) -> Spec:
+def load_document(path: str, options: LintOptions) -> Document:
     policy = RefPolicy(
         allow_remote=options.allow_remote_refs,
         ref_root=Path(options.ref_root).resolve() if options.ref_root else None,
         max_bytes=options.max_bytes,
     )
-    return Spec.load(path, policy)
+    return Document.load(path, policy)
 
 
-def document_info(spec: Spec) -> DocumentInfo:
-    info = spec.data.get("info") if isinstance(spec.data, dict) else None
+def document_info(document: Document) -> DocumentInfo:
+    info = document.data.get("info") if isinstance(document.data, dict) else None
     info = info if isinstance(info, dict) else {}
     title = info.get("title")
     version = info.get("version")
     return DocumentInfo(
-        path=spec.root.name,
+        path=document.root.name,
         title=str(title) if title is not None else None,
         api_version=str(version) if version is not None else None,
-        oas_version=spec.oas_version,
+        oas_version=document.oas_version,
     )
 
 
-def lint_spec(spec: Spec, config: Config, only_rules: list[str] | None = None) -> tuple[list[Finding], list[Finding]]:
-    result = run_rules(spec, config, load_builtin_rules(), only=only_rules)
+def lint_document(document: Document, config: Config, only_rules: list[str] | None = None) -> tuple[list[Finding], list[Finding]]:
+    result = run_rules(document, config, load_builtin_rules(), only=only_rules)
     return result.findings, result.suppressed
 
 
@@ -64,9 +63,9 @@ def lint(paths: list[str], options: LintOptions | None = None, *, config: Config
     config = config or load_effective_config(options)
     documents, findings, suppressed = [], [], []
     for path in paths:
-        spec = load_spec(path, options)
-        documents.append(document_info(spec))
-        found, hidden = lint_spec(spec, config, options.only_rules)
+        document = load_document(path, options)
+        documents.append(document_info(document))
+        found, hidden = lint_document(document, config, options.only_rules)
         findings.extend(found)
         suppressed.extend(hidden)
     return Report(

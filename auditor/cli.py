@@ -14,38 +14,35 @@ from typing import Annotated, Optional
 import typer
 
 from auditor import __version__
-from auditor.cli_common import (
+from auditor.cli_options import (
     AllowRemoteRefsOpt,
     BaselineOpt,
+    BaseUrlOpt,
     ConfigOpt,
+    ExcludeOpt,
     FailOnOpt,
     FormatOpt,
-    MaxSizeOpt,
-    OutputOpt,
-    PackOpt,
-    RefRootOpt,
-    RuleOpt,
-    SpecsArg,
-    batch_gc,
-    emit,
-)
-from auditor.cli_common import (
-    BaseUrlOpt,
-    ExcludeOpt,
     HeaderOpt,
     IncludeOpt,
     MaxExamplesOpt,
+    MaxSizeOpt,
     MaxTimeOpt,
     OptionalBaseUrlOpt,
+    OutputOpt,
+    PackOpt,
     PhasesOpt,
     RateLimitOpt,
+    RefRootOpt,
     RequestTimeoutOpt,
+    RuleOpt,
     SeedOpt,
     SpecArg,
+    SpecsArg,
     TlsVerifyOpt,
     WorkersOpt,
 )
-from auditor.errors import AuditorError
+from auditor.cli_output import batch_gc, emit
+from auditor.exceptions import AuditorError
 
 app = typer.Typer(
     name="auditor",
@@ -57,7 +54,7 @@ app = typer.Typer(
     suggest_commands=False,  # click already suggests ("Did you mean 'lint'?"); typer said it twice
 )
 
-_STATE = {"debug": False, "batch": False}
+_STATE = {"batch": False}
 
 
 def _version(value: bool) -> None:
@@ -71,7 +68,7 @@ def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
 ) -> None:
-    _STATE["debug"] = debug
+    """(``--debug`` is read by ``main`` before typer runs, so that it also covers typer's own errors.)"""
 
 
 @app.command()
@@ -90,7 +87,7 @@ def lint(
 ) -> None:
     """Validate documents and apply the policy pack."""
     from auditor import api
-    from auditor.baseline import apply_file
+    from auditor.baseline_file import apply_file
 
     options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule)
     with _batch():
@@ -115,9 +112,9 @@ def baseline_command(
     from pathlib import Path
 
     from auditor import api
-    from auditor.baseline import build
-    from auditor.cli_common import write_atomic
-    from auditor.errors import UsageError
+    from auditor.baseline_file import build
+    from auditor.cli_output import write_atomic
+    from auditor.exceptions import UsageError
 
     with _batch():
         report = api.lint(specs, _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule))
@@ -180,14 +177,16 @@ def fuzz(
     pack: PackOpt = None,
 ) -> None:
     """Fuzz the running service and report where it breaks its contract."""
-    from auditor.cli_common import check_fail_on, fuzz_options, parse_outputs
+    from auditor.cli_options import fuzz_options
+    from auditor.cli_output import check_fail_on, parse_outputs
     from auditor.live.progress import Progress, summary
     from auditor.live.run import fuzz as run_fuzz
 
     check_fail_on(fail_on)
     parse_outputs(format, output)  # bad --format/--output fail before the run, not after it
-    options = fuzz_options(base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude,
-                           phases, rate_limit, tls_verify, config, pack)
+    options = fuzz_options(
+        base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack
+    )
     with Progress() as progress:
         report = run_fuzz(spec, options, progress)
     code = emit(report, format, output, fail_on)
@@ -199,8 +198,16 @@ def fuzz(
 def audit(
     spec: SpecArg,
     base_url: OptionalBaseUrlOpt = None,
-    read_only: Annotated[Optional[bool], typer.Option("--read-only/--no-read-only", help="Send only GET, HEAD and OPTIONS (production-like targets): unsafe operations and mutating probes are skipped. Default: the pack's `live.read-only`, else off.")] = None,
-    probe_rate_limit: Annotated[Optional[int], typer.Option("--probe-rate-limit", help="Opt-in burst probe: up to N back-to-back requests to one GET operation must end in 429.", min=0)] = None,
+    read_only: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--read-only/--no-read-only",
+            help="Send only GET, HEAD and OPTIONS (production-like targets): unsafe operations and mutating probes are skipped. Default: the pack's `live.read-only`, else off.",
+        ),
+    ] = None,
+    probe_rate_limit: Annotated[
+        Optional[int], typer.Option("--probe-rate-limit", help="Opt-in burst probe: up to N back-to-back requests to one GET operation must end in 429.", min=0)
+    ] = None,
     max_examples: MaxExamplesOpt = 25,
     seed: SeedOpt = None,
     max_time: MaxTimeOpt = None,
@@ -224,17 +231,20 @@ def audit(
     rule: RuleOpt = None,
 ) -> None:
     """Lint the contract and, with --base-url, audit the running service against it: one report, one exit code."""
-    from auditor.baseline import apply_file
-    from auditor.cli_common import check_fail_on, fuzz_options, parse_outputs
-    from auditor.live.audit import AuditOptions, audit as run_audit
+    from auditor.baseline_file import apply_file
+    from auditor.cli_options import fuzz_options
+    from auditor.cli_output import check_fail_on, parse_outputs
+    from auditor.live.audit import AuditOptions
+    from auditor.live.audit import audit as run_audit
 
     check_fail_on(fail_on)
     parse_outputs(format, output)
     lint_options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule)
     live = None
     if base_url is not None:
-        live = fuzz_options(base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude,
-                            phases, rate_limit, tls_verify, config, pack)
+        live = fuzz_options(
+            base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack
+        )
     options = AuditOptions(read_only=read_only, probe_rate_limit=probe_rate_limit)
     if live is None:
         report = run_audit(spec, lint_options, None, options)
@@ -254,7 +264,7 @@ def audit(
 def _check_rules(ids: list[str] | None) -> list[str] | None:
     if not ids:
         return None
-    from auditor.errors import UsageError
+    from auditor.exceptions import UsageError
     from auditor.rules import load_builtin_rules
 
     registry = load_builtin_rules()
@@ -295,7 +305,7 @@ def _only_invoked_command(args: list[str]) -> Iterator[None]:
     is registered for the call; help, a missing or a mistyped command see them all."""
     name = next((a for a in args if not a.startswith("-")), None)
     everything = app.registered_commands
-    chosen = [c for c in everything if (c.name or c.callback.__name__.replace("_", "-")) == name]
+    chosen = [c for c in everything if (c.name or getattr(c.callback, "__name__", "").replace("_", "-")) == name]
     app.registered_commands = chosen or everything
     try:
         yield
@@ -338,8 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         sys.stderr.write(
-            f"auditor: internal error: {type(exc).__name__}: {exc}\n"
-            "  hint: this is a bug in auditor; rerun with --debug and report the traceback\n"
+            f"auditor: internal error: {type(exc).__name__}: {exc}\n  hint: this is a bug in auditor; rerun with --debug and report the traceback\n"
         )
         return 2
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from auditor.errors import InputError
+from auditor.exceptions import InputError
 from auditor.model import Severity
 from auditor.rules.registry import Registry, Rule
 
@@ -144,7 +144,7 @@ def pack_names() -> list[str]:
 
 
 def _read_config(path: Path) -> dict[str, Any]:
-    from auditor.spec.parse import parse
+    from auditor.document.parse import parse
 
     try:
         raw = path.read_bytes()
@@ -289,7 +289,7 @@ def _check_options(r: Rule, options: Any, where: str) -> dict[str, Any]:
                 hint=opt.help,
             )
         if opt.type is list and isinstance(opt.default, list) and opt.default and isinstance(opt.default[0], str):
-            if not all(isinstance(v, str) for v in value):
+            if not all(isinstance(v, str) for v in value):  # type: ignore[attr-defined]  # a list: checked above
                 raise InputError(f"rule {r.id}: option {name!r} must be a list of strings", where=where)
         out[name] = value
     return out

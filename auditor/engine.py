@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.config import Config
-from auditor.errors import AuditorError
+from auditor.document.context import Context
+from auditor.document.document import At, Document
+from auditor.exceptions import AuditorError
 from auditor.model import Finding, Location, Operation, Severity, Source
-from auditor.rules.context import Context
 from auditor.rules.registry import Registry, Rule, Violation
-from auditor.spec.document import At, Spec
 
 IGNORE_KEY = "x-auditor-ignore"
 
@@ -28,9 +28,9 @@ class LintResult:
     suppressed: list[Finding] = field(default_factory=list)
 
 
-def run_rules(spec: Spec, config: Config, registry: Registry, only: Iterable[str] | None = None) -> LintResult:
+def run_rules(document: Document, config: Config, registry: Registry, only: Iterable[str] | None = None) -> LintResult:
     result = LintResult()
-    ignores = _ignore_index(spec)
+    ignores = _ignore_index(document)
     rules = config.enabled_rules(registry)
     if only is not None:
         wanted = set(only)
@@ -45,7 +45,10 @@ def run_rules(spec: Spec, config: Config, registry: Registry, only: Iterable[str
     runnable = [r for r in rules if r.check is not None]
     groups = _groups(runnable)
     done: dict[str, tuple[list[Finding], list[Finding]]] = {}
-    for group, results in zip(groups, map_split(groups, lambda g: [_rule_findings(spec, config, r, ignores) for r in g], weight=_weight(spec), prepare=lambda: _prepare(spec))):
+    for group, results in zip(
+        groups,
+        map_split(groups, lambda g: [_rule_findings(document, config, r, ignores) for r in g], weight=_weight(document), prepare=lambda: _prepare(document)),
+    ):
         done.update(zip((r.id for r in group), results))
     for r in runnable:  # registry order, whoever ran the rule
         found, hidden = done[r.id]
@@ -55,42 +58,34 @@ def run_rules(spec: Spec, config: Config, registry: Registry, only: Iterable[str
     return result
 
 
-# families whose rules walk the whole document (every schema, every $ref, every response):
-# scheduled first, so that the two processes of a split finish together
-HEAVY_FAMILIES = ("contract", "inputs", "errors")
-
-
 def _groups(rules: list[Rule]) -> list[list[Rule]]:
-    """Rules by family (a family shares its caches, so it runs in one process), heavy first."""
+    """Rules by family (a family shares its caches, so it runs in one process); families with a
+    ``heavy`` rule (one that walks every schema, $ref or response) first, so that the two
+    processes of a split finish together."""
     families: dict[str, list[Rule]] = {}
     for r in rules:
         families.setdefault(r.family, []).append(r)
-    heavy = [families.pop(f) for f in HEAVY_FAMILIES if f in families]
-    return heavy + list(families.values())
+    return sorted(families.values(), key=lambda group: not any(r.heavy for r in group))
 
 
-def _prepare(spec: Spec) -> None:
+def _prepare(document: Document) -> None:
     """What nearly every family reads, built once before a split instead of in both processes:
-    the operations with their parameters, bodies and responses, and the root file's locator."""
-    ctx = Context(spec)
-    for op in ctx.operations():
-        ctx.parameters(op)
-        ctx.request_bodies(op)
-        ctx.responses(op)
-    spec.locate(At(spec.root.name, "/paths"))
+    the context's per-operation caches and the root file's locator."""
+    Context(document).warm()
+    document.locate(At(document.root.name, "/paths"))
 
 
-def _weight(spec: Spec) -> int:
-    paths = spec.data.get("paths") if isinstance(spec.data, dict) else None
+def _weight(document: Document) -> int:
+    paths = document.data.get("paths") if isinstance(document.data, dict) else None
     return len(paths) if isinstance(paths, dict) else 0
 
 
-def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[Finding], list[Finding]]:
+def _rule_findings(document: Document, config: Config, r: Rule, ignores) -> tuple[list[Finding], list[Finding]]:
     findings: list[Finding] = []
     suppressed: list[Finding] = []
     setting = config.setting(r)
-    ctx = Context(spec, options=dict(setting.options), public=config.public)
-    operations = _operations(spec)
+    ctx = Context(document, options=dict(setting.options), public=config.public)
+    operations = _operations(document)
     # a violation's operations as an insertion-ordered set of (method, path) keys: a shared
     # component can be used by thousands
     merged: dict[tuple[At | None, str], tuple[Violation, dict[tuple[str, str], None]]] = {}
@@ -113,12 +108,12 @@ def _rule_findings(spec: Spec, config: Config, r: Rule, ignores) -> tuple[list[F
     any_ignores = any(ignores.values())
     for v, seen_ops in merged.values():
         keys = list(seen_ops)
-        where = _path_item_at(spec, v.at) if any_ignores or not keys else None
+        where = _path_item_at(document, v.at) if any_ignores or not keys else None
         if not keys and where is not None and where[0]:
             keys = [(where[0].lower(), where[1])]  # a violation inside /paths/{p}/{method}/...
         ops = [operations.get(k) or operations.add(k) for k in keys]
         labels = [operations.labels[k] for k in keys] if len(keys) > 1 else []
-        finding = _to_finding(spec, config, r, v, ops, severity, labels)
+        finding = _to_finding(document, config, r, v, ops, severity, labels)
         if finding is None:
             continue
         reason = _suppressed(ignores, r.id, ops, where) if any_ignores else None
@@ -146,8 +141,8 @@ class _Operations(dict):
         return op
 
 
-def _operations(spec: Spec) -> _Operations:
-    return spec.__dict__.setdefault("_operation_values", _Operations())
+def _operations(document: Document) -> _Operations:
+    return document.memo("engine/operations", _Operations)
 
 
 def _run_one(r: Rule, ctx: Context) -> Iterable[Violation]:
@@ -168,21 +163,19 @@ def _run_one(r: Rule, ctx: Context) -> Iterable[Violation]:
         )
 
 
-def _path_item_at(spec: Spec, at: At | None) -> tuple[str, str] | None:
+def _path_item_at(document: Document, at: At | None) -> tuple[str, str] | None:
     """(METHOD or "", path) for a root-document pointer inside /paths/{path}[/{method}]/..."""
-    if at is None or at.file != spec.root.name or not at.pointer.startswith("/paths/"):
+    if at is None or at.file != document.root.name or not at.pointer.startswith("/paths/"):
         return None
-    from auditor.spec import pointer as jp
-    from auditor.spec.document import HTTP_METHODS
+    from auditor.document import pointer as jp
+    from auditor.document.document import HTTP_METHODS
 
     tokens = jp.split(at.pointer)
     method = tokens[2].upper() if len(tokens) >= 3 and tokens[2] in HTTP_METHODS else ""
     return method, tokens[1]
 
 
-def _to_finding(
-    spec: Spec, config: Config, r: Rule, v: Violation, ops: list[Operation], uniform: Severity | None, labels: list[str]
-) -> Finding | None:
+def _to_finding(document: Document, config: Config, r: Rule, v: Violation, ops: list[Operation], uniform: Severity | None, labels: list[str]) -> Finding | None:
     first = ops[0] if ops else None
     severity: Severity | None
     if uniform is not None:
@@ -200,7 +193,7 @@ def _to_finding(
             return None
     location = None
     if v.at is not None:
-        pos = spec.locate(v.at)
+        pos = document.locate(v.at)
         location = Location(v.at.file, v.at.pointer, pos[0] if pos else None, pos[1] if pos else None)
     evidence: dict[str, Any] | None = dict(v.evidence) if v.evidence else None
     if len(ops) > 1:
@@ -220,13 +213,13 @@ def _to_finding(
 # --- x-auditor-ignore -------------------------------------------------------------------------
 
 
-def _ignore_index(spec: Spec) -> dict[tuple[str, str], dict[str, str]]:
+def _ignore_index(document: Document) -> dict[tuple[str, str], dict[str, str]]:
     """(method or "", path or "") -> {rule id or family prefix: reason}. Root uses ("", "")."""
     index: dict[tuple[str, str], dict[str, str]] = {}
-    data = spec.data
+    data = document.data
     if isinstance(data, dict):
         index[("", "")] = _parse_ignore(data.get(IGNORE_KEY))
-    for op in spec.operations():
+    for op in document.operations():
         item_rules = _parse_ignore(op.path_item.get(IGNORE_KEY))
         if item_rules:
             index.setdefault(("", op.path), {}).update(item_rules)
@@ -253,9 +246,7 @@ def _parse_ignore(value: Any) -> dict[str, str]:
     return out
 
 
-def _suppressed(
-    index: dict[tuple[str, str], dict[str, str]], rule_id: str, ops: list[Operation], where: tuple[str, str] | None
-) -> str | None:
+def _suppressed(index: dict[tuple[str, str], dict[str, str]], rule_id: str, ops: list[Operation], where: tuple[str, str] | None) -> str | None:
     """The x-auditor-ignore reason that covers this finding: at the root, at a path item or at
     an operation (those of the finding, else the path item its pointer lies in)."""
     scopes = [("", "")] + [s for o in ops for s in (("", o.path), (o.method, o.path))]

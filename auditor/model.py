@@ -51,7 +51,6 @@ class Source(str, Enum):
 
     LINT = "lint"
     LIVE = "live"
-    DIFF = "diff"
 
 
 @dataclass(frozen=True, order=True)
@@ -126,9 +125,7 @@ class Finding:
             "message": self.message,
             "hint": self.hint,
             "source": self.source.value,
-            "operation": None
-            if self.operation is None
-            else {"method": self.operation.method, "path": self.operation.path},
+            "operation": None if self.operation is None else {"method": self.operation.method, "path": self.operation.path},
             "location": None
             if self.location is None
             else {
@@ -202,6 +199,14 @@ class Report:
         counts["suppressed"] = len(self.suppressed)
         counts["baselined"] = len(self.baselined)
         return counts
+
+    def exit_code(self, fail_on: str) -> int:
+        """1 when a visible finding is at or above ``fail_on`` (error, warn, info), else 0;
+        ``never`` is always 0."""
+        if fail_on == "never":
+            return 0
+        threshold = Severity.parse(fail_on).rank
+        return 1 if any(f.severity.rank >= threshold for f in self.findings) else 0
 
     def to_dict(self, *, findings_as_objects: bool = False) -> dict[str, Any]:
         """The JSON contract. ``findings_as_objects`` leaves the findings as ``Finding`` values

@@ -1,6 +1,6 @@
 """Independent work shared by two processes, for large documents on multi-core machines.
 
-The engine runs groups of rules that share nothing but the loaded ``Spec`` (which they only
+The engine runs groups of rules that share nothing but the loaded ``Document`` (which they only
 read, and caches they can rebuild). On a document with many paths the parent forks once; the
 parent and the child then take the next group from a queue (a pipe holding one byte per
 group, read one byte at a time: each group goes to exactly one of them), so whichever is free

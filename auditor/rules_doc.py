@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from auditor.config import load_pack, pack_names
-from auditor.errors import UsageError
+from auditor.exceptions import UsageError
 from auditor.rules import load_builtin_rules
 from auditor.rules.registry import Rule
 
@@ -16,7 +16,7 @@ def packs_of(rule_id: str) -> list[str]:
     out = []
     for name in pack_names():
         cfg = _pack_config(name)
-        if cfg.setting(registry.get(rule_id)).enabled:  # type: ignore[arg-type]
+        if cfg.setting(registry[rule_id]).enabled:
             out.append(name)
     return out
 

@@ -29,9 +29,26 @@ def main() -> int:
     out = Path("/tmp") / f"auditor-audit-bench-{args.mode}.json"
     with running(args.mode, token=TOKEN, rate_limit=1000) as service:
         started = time.monotonic()
-        code = auditor(["audit", str(SPEC), "--base-url", service.base_url, "--header", f"Authorization: Bearer {TOKEN}",
-                        "--seed", "1", "--max-examples", args.max_examples, "--probe-rate-limit", "1500",
-                        "--format", "json", "--output", str(out)])
+        code = auditor(
+            [
+                "audit",
+                str(SPEC),
+                "--base-url",
+                service.base_url,
+                "--header",
+                f"Authorization: Bearer {TOKEN}",
+                "--seed",
+                "1",
+                "--max-examples",
+                args.max_examples,
+                "--probe-rate-limit",
+                "1500",
+                "--format",
+                "json",
+                "--output",
+                str(out),
+            ]
+        )
         wall = time.monotonic() - started
     report = json.loads(out.read_text(encoding="utf-8"))
     live = report["stats"]["live"]

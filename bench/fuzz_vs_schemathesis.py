@@ -41,8 +41,25 @@ BIN = Path(sys.executable).parent
 
 
 def run_auditor(base_url: str, seed: int, examples: int, workdir: Path) -> tuple[float, set[tuple[str, str]], int]:
-    cmd = [str(BIN / "auditor"), "fuzz", str(SPEC), "--base-url", base_url, "--seed", str(seed), "--max-examples", str(examples),
-           "--workers", "1", "--header", f"Authorization: Bearer {TOKEN}", "--format", "json", "--fail-on", "never"]
+    cmd = [
+        str(BIN / "auditor"),
+        "fuzz",
+        str(SPEC),
+        "--base-url",
+        base_url,
+        "--seed",
+        str(seed),
+        "--max-examples",
+        str(examples),
+        "--workers",
+        "1",
+        "--header",
+        f"Authorization: Bearer {TOKEN}",
+        "--format",
+        "json",
+        "--fail-on",
+        "never",
+    ]
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -59,9 +76,28 @@ def run_auditor(base_url: str, seed: int, examples: int, workdir: Path) -> tuple
 
 def run_schemathesis(base_url: str, seed: int, examples: int, workdir: Path) -> tuple[float, set[tuple[str, str]], int]:
     events = workdir / "events.ndjson"
-    cmd = [str(BIN / "schemathesis"), "run", str(SPEC), "--url", base_url, "--seed", str(seed), "--max-examples", str(examples),
-           "--workers", "1", "--continue-on-failure", "--generation-database", "none", "--header", f"Authorization: Bearer {TOKEN}",
-           "--report", "ndjson", "--report-ndjson-path", str(events)]
+    cmd = [
+        str(BIN / "schemathesis"),
+        "run",
+        str(SPEC),
+        "--url",
+        base_url,
+        "--seed",
+        str(seed),
+        "--max-examples",
+        str(examples),
+        "--workers",
+        "1",
+        "--continue-on-failure",
+        "--generation-database",
+        "none",
+        "--header",
+        f"Authorization: Bearer {TOKEN}",
+        "--report",
+        "ndjson",
+        "--report-ndjson-path",
+        str(events),
+    ]
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
     wall = time.perf_counter() - started

@@ -29,7 +29,7 @@ def profile(path: str, pack: str | None, top: int) -> None:
     config = api.load_effective_config(options)
     registry = load_builtin_rules()
     t1 = clock()
-    spec = api.load_spec(path, options)
+    spec = api.load_document(path, options)
     t2 = clock()
     costs = []
     for r in config.enabled_rules(registry):
@@ -39,10 +39,9 @@ def profile(path: str, pack: str | None, top: int) -> None:
         run_rules(spec, config, registry, only=[r.id])
         costs.append((clock() - start, r.id))
     t3 = clock()
-    run_rules(spec, config, registry)  # everything together (rules share nothing but the Spec)
+    run_rules(spec, config, registry)  # everything together (rules share nothing but the Document)
     t4 = clock()
-    print(f"{Path(path).name}: imports+config {t1 - t0:.2f}s, load {t2 - t1:.2f}s, "
-          f"rules one by one {t3 - t2:.2f}s, all rules in one run {t4 - t3:.2f}s")
+    print(f"{Path(path).name}: imports+config {t1 - t0:.2f}s, load {t2 - t1:.2f}s, rules one by one {t3 - t2:.2f}s, all rules in one run {t4 - t3:.2f}s")
     for cost, rule_id in sorted(costs, reverse=True)[:top]:
         print(f"  {cost:7.3f}s  {rule_id}")
 

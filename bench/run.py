@@ -43,8 +43,7 @@ def measure(cmd: list[str], runs: int) -> tuple[float, float, int]:
     walls, rss, code = [], [], 0
     for _ in range(runs):
         with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
-            p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", out.name, *cmd],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", out.name, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             code = p.returncode
             wall, kib = out.read().strip().splitlines()[-1].split()
         walls.append(float(wall))
@@ -92,8 +91,7 @@ def ensure_peers() -> bool:
     CACHE.mkdir(parents=True, exist_ok=True)
     if not (CACHE / "package.json").exists():
         (CACHE / "package.json").write_text('{"private":true}\n')
-    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *PEER_VERSIONS],
-                   cwd=CACHE, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *PEER_VERSIONS], cwd=CACHE, check=True, stdout=subprocess.DEVNULL)
     return True
 
 
@@ -114,8 +112,10 @@ def peers(runs: int, files: list[Path]) -> None:
         def cell(m):
             return f"{m[0]:6.2f} {m[1]:5.0f} {m[2]:3d}"
 
-        print(f"{f.name[:26]:<26} {cell(ours):>17} {cell(red):>17} {cell(spe):>17} "
-              f"{ours[0] / red[0]:10.2f} {ours[0] / spe[0]:11.2f} {'yes' if ours[1] <= red[1] else 'NO':>6}")
+        print(
+            f"{f.name[:26]:<26} {cell(ours):>17} {cell(red):>17} {cell(spe):>17} "
+            f"{ours[0] / red[0]:10.2f} {ours[0] / spe[0]:11.2f} {'yes' if ours[1] <= red[1] else 'NO':>6}"
+        )
     print()
 
 

@@ -6,10 +6,10 @@ import textwrap
 from pathlib import Path
 
 from auditor.config import Config, RuleSetting
+from auditor.document.document import Document
 from auditor.engine import run_rules
 from auditor.model import Finding
 from auditor.rules import load_builtin_rules
-from auditor.spec.document import Spec
 
 REGISTRY = load_builtin_rules()
 
@@ -20,7 +20,7 @@ def findings_of(path: Path, rule_id: str, options: dict | None = None, public: t
     r = REGISTRY.get(rule_id)
     assert r is not None, rule_id
     config = Config(settings={rule_id: RuleSetting(True, r.severity, {**r.defaults(), **(options or {})})}, public=public)
-    return [f for f in run_rules(Spec.load(str(path)), config, REGISTRY).findings if f.rule == rule_id]
+    return [f for f in run_rules(Document.load(str(path)), config, REGISTRY).findings if f.rule == rule_id]
 
 
 def run_rule(tmp_path: Path, rule_id: str, doc: str, files: dict[str, str] | None = None, **options) -> list[Finding]:

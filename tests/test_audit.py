@@ -8,8 +8,8 @@ import json
 
 import pytest
 import requests
-
 from conftest import run_cli
+
 from fixtures.service import SPEC, TOKEN, running
 from fixtures.service.drifts import DRIFTS
 
@@ -19,8 +19,9 @@ AUTH = f"Authorization: Bearer {TOKEN}"
 
 
 def _audit(base_url: str, *extra: str):
-    return run_cli(["audit", str(SPEC), "--base-url", base_url, "--header", AUTH, "--seed", "1", "--max-examples", "10",
-                    "--workers", "1", "--format", "json", *extra])
+    return run_cli(
+        ["audit", str(SPEC), "--base-url", base_url, "--header", AUTH, "--seed", "1", "--max-examples", "10", "--workers", "1", "--format", "json", *extra]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +97,10 @@ def test_error_rate_is_honest_about_small_samples(conformant_audit):
 def test_read_only_sends_only_safe_methods_and_says_so():
     """Also: the document from standard input is read once and serves lint and the live run."""
     with running("conformant", token=TOKEN) as service:
-        result = run_cli(["audit", "-", "--base-url", service.base_url, "--header", AUTH, "--seed", "1",
-                          "--max-examples", "5", "--read-only", "--format", "console"], stdin=SPEC.read_bytes())
+        result = run_cli(
+            ["audit", "-", "--base-url", service.base_url, "--header", AUTH, "--seed", "1", "--max-examples", "5", "--read-only", "--format", "console"],
+            stdin=SPEC.read_bytes(),
+        )
         items = requests.get(service.base_url + "/v1/items", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5).json()
     assert result.code == 0, result.out
     assert items == {"items": []}  # nothing was created
@@ -123,6 +126,6 @@ def test_unknown_live_setting_is_an_input_error(cli, write):
 
 
 def _spec_operations():
-    from auditor.api import LintOptions, load_spec
+    from auditor.api import LintOptions, load_document
 
-    return [{"method": op.method, "path": op.path} for op in load_spec(str(SPEC), LintOptions()).operations()]
+    return [{"method": op.method, "path": op.path} for op in load_document(str(SPEC), LintOptions()).operations()]

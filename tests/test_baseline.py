@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from auditor.baseline import Baseline, Entry, apply
+from auditor.baseline_file import Baseline, Entry, apply
 from auditor.model import Finding, Location, Report, Severity
 
 SPEC = """openapi: 3.0.3
@@ -205,11 +205,14 @@ components:
   responses:
     Ok: {}
 """
-    two = one.replace("components:", """  /owners:
+    two = one.replace(
+        "components:",
+        """  /owners:
     get:
       responses:
         "200": {$ref: "#/components/responses/Ok"}
-components:""")
+components:""",
+    )
     spec = write("openapi.yaml", one)
     bl = tmp_path / "bl.json"
     assert cli(["baseline", str(spec), "-o", str(bl), "--pack", "strict"]).code == 0
@@ -240,8 +243,9 @@ def test_fingerprints_do_not_depend_on_where_the_spec_is_checked_out(tmp_path):
     message may carry an absolute path (a $ref into a missing node named the whole path)."""
     import shutil
 
-    from auditor import api
     from conftest import FIXTURES
+
+    from auditor import api
 
     prints = []
     for checkout in ("laptop/work/repo", "ci/runner/_work/repo"):

@@ -131,10 +131,10 @@ def test_unknown_rule_is_usage_error(cli, write):
 def test_lint_does_not_import_fuzzing_stack(write):
     spec = write("a.yaml", MINIMAL)
     code = (
-        "import sys\nfrom auditor.cli import main\nrc = main(['lint', %r, '-f', 'json'])\n"
+        f"import sys\nfrom auditor.cli import main\nrc = main(['lint', {str(spec)!r}, '-f', 'json'])\n"
         "bad = [m for m in ('schemathesis', 'hypothesis') if m in sys.modules]\n"
         "print(bad)\nsys.exit(0 if not bad else 3)\n"
-    ) % str(spec)
+    )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
 
@@ -145,8 +145,7 @@ def test_report_does_not_depend_on_the_hash_seed(tmp_path):
     spec = tmp_path / "api.yaml"
     props = "".join(f"        p{i}: {{type: number, exclusiveMinimum: true}}\n" for i in range(8))
     spec.write_text(
-        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n"
-        "    S:\n      type: object\n      properties:\n" + props,
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\ncomponents:\n  schemas:\n    S:\n      type: object\n      properties:\n" + props,
         encoding="utf-8",
     )
     outs = set()

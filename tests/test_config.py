@@ -7,7 +7,7 @@ import json
 import pytest
 
 from auditor.config import POLICIES_DIR, load_config, pack_names
-from auditor.errors import InputError
+from auditor.exceptions import InputError
 from auditor.rules import load_builtin_rules
 
 REGISTRY = load_builtin_rules()

@@ -15,7 +15,6 @@ import json
 import os
 
 import pytest
-
 from conftest import CORPUS, ROOT
 
 MANIFEST = CORPUS / "MANIFEST.tsv"

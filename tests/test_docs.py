@@ -7,6 +7,7 @@ import os
 import re
 
 from conftest import ROOT
+
 from auditor import rules_doc
 from auditor.rules import load_builtin_rules
 

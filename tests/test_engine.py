@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 from auditor.config import Config, RuleSetting
+from auditor.document.document import Document
 from auditor.engine import run_rules
 from auditor.model import Severity
 from auditor.rules.registry import Registry, Violation, rule
-from auditor.spec.document import Spec
 
 DOC = "openapi: 3.0.3\ninfo: {title: T, version: 1.0.0}\npaths: {}\n"
 
@@ -29,7 +29,7 @@ def test_crashing_rule_becomes_a_finding_and_others_still_run(write):
         yield Violation("fine", None)
 
     config = Config(settings={r.id: RuleSetting(True, r.severity, {}) for r in registry})
-    result = run_rules(Spec.load(str(write("a.yaml", DOC))), config, registry)
+    result = run_rules(Document.load(str(write("a.yaml", DOC))), config, registry)
     messages = {f.message: f for f in result.findings}
     assert "found before the crash" in messages and "fine" in messages
     crash = next(f for f in result.findings if "stopped early" in f.message)

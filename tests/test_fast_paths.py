@@ -62,7 +62,7 @@ def _reference(monkeypatch_env: dict[str, str]):
 
 def _pointers(data: Any, limit: int, seed: int) -> list[str]:
     """Every pointer down to depth 3, plus a random sample of deeper ones."""
-    from auditor.spec import pointer as jp
+    from auditor.document import pointer as jp
 
     shallow, deep = [], []
     stack: list[tuple[Any, str, int]] = [(data, "", 0)]
@@ -77,8 +77,8 @@ def _pointers(data: Any, limit: int, seed: int) -> list[str]:
 
 
 def compare_parse(path: Path) -> list[str]:
-    from auditor.errors import InputError
-    from auditor.spec.parse import parse
+    from auditor.document.parse import parse
+    from auditor.exceptions import InputError
 
     raw = path.read_bytes()
     problems: list[str] = []
@@ -110,12 +110,12 @@ def compare_parse(path: Path) -> list[str]:
 
 
 def compare_validation(path: Path) -> list[str]:
-    from auditor.errors import InputError
-    from auditor.spec.document import Spec
-    from auditor.spec.validate import validate
+    from auditor.document.document import Document
+    from auditor.document.validate import validate
+    from auditor.exceptions import InputError
 
     try:
-        spec = Spec.load(str(path))
+        spec = Document.load(str(path))
     except InputError:
         return []
     with _reference({"AUDITOR_REFERENCE_VALIDATOR": "0"}):
@@ -145,7 +145,7 @@ def compare_validation(path: Path) -> list[str]:
 
 def compare_reports(path: Path) -> list[str]:
     from auditor import api
-    from auditor.errors import InputError
+    from auditor.exceptions import InputError
 
     reports = {}
     for mode, flag in (("fast", "0"), ("reference", "1")):
@@ -156,8 +156,14 @@ def compare_reports(path: Path) -> list[str]:
                 reports[mode] = exc.message
                 continue
             reports[mode] = sorted(
-                (f.rule, f.message, f.location.pointer if f.location else None, f.location.line if f.location else None,
-                 f.location.column if f.location else None, f.severity.value)
+                (
+                    f.rule,
+                    f.message,
+                    f.location.pointer if f.location else None,
+                    f.location.line if f.location else None,
+                    f.location.column if f.location else None,
+                    f.severity.value,
+                )
                 for f in report.findings + report.suppressed
                 if f.rule != "contract/spec-valid"
             )
@@ -195,7 +201,7 @@ YAML_CASES = {
     "flow": b"a: {b: [1, 'two', {c: d}], e: []}\nf: [ {g: h} ]\n",
     "duplicates": b"a: 1\na: 2\nb: {c: 1, c: 2}\nd: [{e: 1, e: 2}]\n",
     "comments": b"# head\n\n---\na: 1 # tail\nlist:\n  - x\n  - - y\n  - z: 1\n",
-    "unicode": "a: \"h\u00e9llo\"\n\u00fc: \u00e9\nb: [\"\u00e9\", x]\n".encode(),
+    "unicode": 'a: "h\u00e9llo"\n\u00fc: \u00e9\nb: ["\u00e9", x]\n'.encode(),
     "bom": b"\xef\xbb\xbfa: 1\n",
     "anchors": b"a: &x {b: 1}\nc: *x\nd:\n  <<: *x\n  e: 2\n",
     "tags": b"a: !!str 12\nb: !!int '7'\n",
@@ -229,21 +235,21 @@ def test_json_locator_on_ryml_matches_text_scanner(tmp_path, name):
 def test_dialect_ids_are_openapi_schema_validators():
     import openapi_schema_validator as osv
 
-    from auditor.spec.validate_fast import DIALECTS
+    from auditor.document.validate_defaults import DIALECTS
 
     assert DIALECTS == {"3.1": osv.OAS31_BASE_DIALECT_ID, "3.2": osv.OAS32_BASE_DIALECT_ID}
 
 
 def test_fast_path_is_taken_for_plain_yaml():
-    from auditor.spec.parse import parse
-    from auditor.spec.yaml_fast import RymlLocator
+    from auditor.document.parse import parse
+    from auditor.document.yaml_fast import RymlLocator
 
     assert isinstance(parse(b"openapi: 3.0.0\npaths: {}\n", "a.yaml").locator, RymlLocator)
 
 
 def test_oneof_failure_names_the_closest_alternative(tmp_path):
-    from auditor.spec.document import Spec
-    from auditor.spec.validate import validate
+    from auditor.document.document import Document
+    from auditor.document.validate import validate
 
     path = tmp_path / "a.yaml"
     path.write_bytes(
@@ -251,7 +257,7 @@ def test_oneof_failure_names_the_closest_alternative(tmp_path):
         b"      parameters:\n        - {name: id, in: path, schema: {type: string}}\n"
         b"      responses: {'200': {description: ok}}\n"
     )
-    errors = [e for e in validate(Spec.load(str(path))) if e.kind == "schema"]
+    errors = [e for e in validate(Document.load(str(path))) if e.kind == "schema"]
     assert len(errors) == 1
     assert errors[0].at.pointer == "/paths/~1a~1{id}/get/parameters/0"
     assert errors[0].message.startswith('"required" is a required property')
@@ -357,7 +363,10 @@ DEFAULT_CASES = [
     ({"type": "integer", "format": "int64"}, [2**63 - 1, 2**63, -(2**63), -(2**63) - 1]),
     ({"type": "number", "format": "float"}, [1, 1.5, True]),
     ({"type": "string", "format": "date"}, ["2021-01-01", "2021-02-30", "2021-1-1", "２０２１-01-01", "x", 5]),
-    ({"type": "string", "format": "uuid"}, ["a14dcc63-d651-4c57-9826-4a3705f5c78d", "a14dcc63d6514c5798264a3705f5c78d", "{a14dcc63-d651-4c57-9826-4a3705f5c78d}", "x"]),
+    (
+        {"type": "string", "format": "uuid"},
+        ["a14dcc63-d651-4c57-9826-4a3705f5c78d", "a14dcc63d6514c5798264a3705f5c78d", "{a14dcc63-d651-4c57-9826-4a3705f5c78d}", "x"],
+    ),
     ({"type": "string", "format": "email"}, ["a@b", "ab", ""]),
     ({"type": "string", "format": "date-time"}, ["2021-01-01T00:00:00Z", "Assigned"]),
     ({"type": "string", "format": "byte"}, ["aGk=", "not base64!"]),
@@ -377,7 +386,7 @@ def test_default_fast_check_agrees_with_openapi_schema_validator(family):
     import openapi_schema_validator as osv
     from openapi_schema_validator.validators import OAS30Validator, OAS31Validator, OAS32Validator
 
-    from auditor.spec.validate_fast import _default_surely_valid
+    from auditor.document.validate_defaults import default_surely_valid
 
     cls, checker = {
         "2.0": (OAS30Validator, osv.oas30_format_checker),
@@ -392,7 +401,7 @@ def test_default_fast_check_agrees_with_openapi_schema_validator(family):
                 errors = list(cls(schema, format_checker=checker).iter_errors(value))
             except Exception as exc:  # noqa: BLE001 - e.g. `type: [..]` is no 3.0 type: then fast must not accept
                 errors = [exc]
-            if _default_surely_valid(family, schema, value):
+            if default_surely_valid(family, schema, value):
                 fast_accepted += 1
                 assert not errors, f"{family}: fast path accepts {value!r} for {schema}, the reference says {errors[0]}"
     assert fast_accepted >= 12  # the fast path does take the common cases
@@ -403,22 +412,70 @@ def test_every_checked_format_is_known_to_the_fast_check():
     fast check while the reference enforces it."""
     import openapi_schema_validator as osv
 
-    from auditor.spec.validate_fast import CHECKED_FORMATS
+    from auditor.document.validate_defaults import CHECKED_FORMATS
 
     for checker in (osv.oas30_format_checker, osv.oas30_strict_format_checker, osv.oas31_format_checker, osv.oas32_format_checker):
         assert set(checker.checkers) <= CHECKED_FORMATS, set(checker.checkers) - CHECKED_FORMATS
 
 
-SCALARS = ["warn", "error", "inputs/string-bounded", "true", "false", "True", "null", "~", "", "0", "7", "012", "09",
-           "1_000", "1.5", "-1", "+2", "2020-01-01", "1:30", "yes", "no", "on", "Off", "y", "NULL", "<<", "=", ".inf",
-           "0x1F", "0o17", "0b11", "é", "123abc", "12 34", "a b", "0.", "10e3", "The x", "on", "ON", "Null", "NO", "n",
-           "Y", "nothing", "TRUE", "tRue", "observability/correlation-id", "OFF", "9" * 5000]
+SCALARS = [
+    "warn",
+    "error",
+    "inputs/string-bounded",
+    "true",
+    "false",
+    "True",
+    "null",
+    "~",
+    "",
+    "0",
+    "7",
+    "012",
+    "09",
+    "1_000",
+    "1.5",
+    "-1",
+    "+2",
+    "2020-01-01",
+    "1:30",
+    "yes",
+    "no",
+    "on",
+    "Off",
+    "y",
+    "NULL",
+    "<<",
+    "=",
+    ".inf",
+    "0x1F",
+    "0o17",
+    "0b11",
+    "é",
+    "123abc",
+    "12 34",
+    "a b",
+    "0.",
+    "10e3",
+    "The x",
+    "on",
+    "ON",
+    "Null",
+    "NO",
+    "n",
+    "Y",
+    "nothing",
+    "TRUE",
+    "tRue",
+    "observability/correlation-id",
+    "OFF",
+    "9" * 5000,
+]
 
 
 def test_quick_scalars_resolve_as_pyyaml_does():
     import yaml
 
-    from auditor.spec import yaml_fast
+    from auditor.document import yaml_fast
 
     assert yaml_fast.RESOLVER_FIRST_CHARS == {k for k in yaml.resolver.Resolver.yaml_implicit_resolvers if k}
     quick_ones = 0
@@ -436,11 +493,11 @@ def _slow_scalar(text: str):
     """What the PyYAML path of Scalars.value gives (the quick path bypassed)."""
     import yaml
 
-    from auditor.spec.parse import _YamlBuilder
+    from auditor.document.yaml_safe import YamlBuilder
 
     tag = "tag:yaml.org,2002:str"
     for t, regexp in yaml.resolver.Resolver.yaml_implicit_resolvers.get(text[:1] if text else "", ()):
         if regexp.match(text):
             tag = t
             break
-    return _YamlBuilder("")._scalar(yaml.ScalarNode(tag, text, style=None))
+    return YamlBuilder("")._scalar(yaml.ScalarNode(tag, text, style=None))

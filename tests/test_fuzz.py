@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, TcpServer, run_cli
+
 from auditor.report import FORMATS
 from fixtures.service import SPEC, running
 from fixtures.service.drifts import DRIFTS
@@ -134,8 +134,9 @@ def test_stray_schemathesis_toml_is_ignored(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SCHEMATHESIS_HOOKS", "module_that_does_not_exist")
     with running("drifted", drifts=["content-type"]) as service:
-        result = run_cli(["fuzz", str(SPEC), "--base-url", service.base_url, "--seed", SEED, "-n", "2",
-                          "--include", "/readyz", "--phases", "coverage", "--format", "json"])
+        result = run_cli(
+            ["fuzz", str(SPEC), "--base-url", service.base_url, "--seed", SEED, "-n", "2", "--include", "/readyz", "--phases", "coverage", "--format", "json"]
+        )
     report = json.loads(result.out)
     assert [f["rule"] for f in report["findings"]] == ["contract/content-type"]
     assert report["stats"]["operations_tested"] == 1
@@ -179,8 +180,26 @@ def free_port():
 def test_timeouts_and_connection_errors_are_findings(behaviour, rule):
     server = TcpServer(behaviour)
     try:
-        result = run_cli(["fuzz", str(SPEC), "--base-url", server.url, "--include", "id:createItem", "--phases", "examples",
-                          "--request-timeout", "0.5", "--seed", SEED, "-H", f"X-Api-Key: {SECRET_KEY}", "--format", "json"])
+        result = run_cli(
+            [
+                "fuzz",
+                str(SPEC),
+                "--base-url",
+                server.url,
+                "--include",
+                "id:createItem",
+                "--phases",
+                "examples",
+                "--request-timeout",
+                "0.5",
+                "--seed",
+                SEED,
+                "-H",
+                f"X-Api-Key: {SECRET_KEY}",
+                "--format",
+                "json",
+            ]
+        )
     finally:
         server.close()
     report = json.loads(result.out)

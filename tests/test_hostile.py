@@ -87,7 +87,7 @@ class Listener:
                 path = line.split(b" ")[1].decode("latin-1") if line.count(b" ") >= 2 else ""
                 body = self.routes.get(path, gen.METADATA_SECRET.encode())
                 if body.startswith(b"redirect:"):
-                    head, body = b"302 Found\r\nLocation: " + body[len(b"redirect:"):], b""
+                    head, body = b"302 Found\r\nLocation: " + body[len(b"redirect:") :], b""
                 else:
                     head = b"200 OK\r\nContent-Type: application/json"
                 try:

@@ -21,8 +21,9 @@ CASES = {
     "tag.yaml": (b"openapi: 3.0.0\ninfo: !!python/object/apply:os.system ['echo hi']\n", "not allowed"),
     "bomb.yaml": (
         b"a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-        + b"".join(b"%s: &%s [*%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s]\n" % ((bytes([c]),) * 2 + (bytes([c - 1]),) * 10) for c in range(ord("b"), ord("k")))
-        ,
+        + b"".join(
+            b"%s: &%s [*%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s, *%s]\n" % ((bytes([c]),) * 2 + (bytes([c - 1]),) * 10) for c in range(ord("b"), ord("k"))
+        ),
         "alias bomb",
     ),
     "deep.json": (b"[" * 5000 + b"]" * 5000, "deeper than"),
@@ -72,7 +73,7 @@ def test_debug_shows_traceback(write):
 
 
 def test_yaml_dates_stay_strings_and_yes_no_stay_strings(write):
-    from auditor.spec.parse import parse
+    from auditor.document.parse import parse
 
     parsed = parse(b"a: 2020-01-01\nb: yes\nc: true\nd: 012\ne: '1.0'\nf: 1.5\ng: ~\n", "x.yaml")
     assert parsed.data == {"a": "2020-01-01", "b": "yes", "c": True, "d": 12, "e": "1.0", "f": 1.5, "g": None}
@@ -81,7 +82,7 @@ def test_yaml_dates_stay_strings_and_yes_no_stay_strings(write):
 def test_json_depth_guard_holds_with_a_raised_recursion_limit(cli, write):
     """json.loads stops at the recursion limit by itself; with the limit raised (as an embedding
     program may do) the document is walked and still refused past MAX_DEPTH levels."""
-    from auditor.spec.parse import MAX_DEPTH
+    from auditor.document.parsed import MAX_DEPTH
 
     path = write("deep.json", b'{"a": ' + b"[" * (MAX_DEPTH + 10) + b"]" * (MAX_DEPTH + 10) + b"}")
     old = sys.getrecursionlimit()

@@ -1,4 +1,4 @@
-"""Pins the Schemathesis internals that ``auditor/live/engine.py`` reads. The engine is not public
+"""Pins the Schemathesis internals that ``auditor/live/schemathesis_adapter.py`` reads. The engine is not public
 API in Schemathesis 4.x: when an upgrade changes any of these, this test says what moved."""
 
 from __future__ import annotations
@@ -6,11 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 import schemathesis
+from conftest import ROOT
 from schemathesis.core import failures
 from schemathesis.engine import Status, events, recorder
 from schemathesis.engine.run import Phase, PhaseName
-
-from conftest import ROOT
 
 
 def _fields(cls) -> set[str]:
@@ -33,13 +32,23 @@ def test_engine_entry_points():
     assert callable(from_schema)
     assert callable(schemathesis.Config.from_dict)
     assert callable(schemathesis.openapi.from_path) and callable(schemathesis.openapi.from_dict)
-    cfg = schemathesis.Config.from_dict({
-        "base-url": "http://127.0.0.1:1", "seed": 1, "workers": 1, "continue-on-failure": True,
-        "request-timeout": 1.0, "tls-verify": True, "headers": {"A": "b"}, "cache": {"enabled": False},
-        "generation": {"max-examples": 1, "database": "none"}, "max-time": 1, "rate-limit": "10/s",
-        "phases": {p: {"enabled": True} for p in ("examples", "coverage", "fuzzing", "stateful")},
-        "output": {"sanitization": {"enabled": False}},
-    })
+    cfg = schemathesis.Config.from_dict(
+        {
+            "base-url": "http://127.0.0.1:1",
+            "seed": 1,
+            "workers": 1,
+            "continue-on-failure": True,
+            "request-timeout": 1.0,
+            "tls-verify": True,
+            "headers": {"A": "b"},
+            "cache": {"enabled": False},
+            "generation": {"max-examples": 1, "database": "none"},
+            "max-time": 1,
+            "rate-limit": "10/s",
+            "phases": {p: {"enabled": True} for p in ("examples", "coverage", "fuzzing", "stateful")},
+            "output": {"sanitization": {"enabled": False}},
+        }
+    )
     assert cfg.seed == 1
 
 
@@ -68,13 +77,33 @@ def test_failure_fields_and_codes():
         assert hasattr(failures.Failure, name) or name in _fields(failures.Failure), name
     from schemathesis.openapi import checks as oas
 
-    codes = {cls.code for cls in (
-        failures.ServerError, failures.ContentTypeServerError, failures.MalformedJson, failures.AcceptedNegativeData,
-        failures.ResponseTimeExceeded, failures.CustomFailure, oas.UndefinedStatusCode, oas.MissingHeaders,
-        oas.JsonSchemaError, oas.MissingContentType, oas.MalformedMediaType, oas.ContentDeserializationError,
-        oas.DiscriminatorMismatch, oas.UndefinedContentType, oas.UseAfterFree, oas.EnsureResourceAvailability,
-        oas.IgnoredAuth, oas.ObjectLevelAuthorizationViolation, oas.RejectedPositiveData,
-        oas.MissingHeaderNotRejected, oas.UnsupportedMethodResponse, oas.AllowHeaderMismatch)}
+    codes = {
+        cls.code
+        for cls in (
+            failures.ServerError,
+            failures.ContentTypeServerError,
+            failures.MalformedJson,
+            failures.AcceptedNegativeData,
+            failures.ResponseTimeExceeded,
+            failures.CustomFailure,
+            oas.UndefinedStatusCode,
+            oas.MissingHeaders,
+            oas.JsonSchemaError,
+            oas.MissingContentType,
+            oas.MalformedMediaType,
+            oas.ContentDeserializationError,
+            oas.DiscriminatorMismatch,
+            oas.UndefinedContentType,
+            oas.UseAfterFree,
+            oas.EnsureResourceAvailability,
+            oas.IgnoredAuth,
+            oas.ObjectLevelAuthorizationViolation,
+            oas.RejectedPositiveData,
+            oas.MissingHeaderNotRejected,
+            oas.UnsupportedMethodResponse,
+            oas.AllowHeaderMismatch,
+        )
+    }
     from auditor.live.findings import CODE_RULES
 
     assert set(CODE_RULES) == codes - {"ST901"}  # every built-in failure has a rule; custom ones go by check name

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import socket
 import struct
 import subprocess
@@ -22,7 +21,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, TcpServer
 
 TIMEOUT = "0.5"  # --request-timeout for every run
@@ -80,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         for i in range(len(body)):
-            self.wfile.write(body[i:i + 1])
+            self.wfile.write(body[i : i + 1])
             self.wfile.flush()
             time.sleep(0.2)
 
@@ -208,8 +206,27 @@ def _run(tmp_path: Path, fault: str, recorders, command: str = "fuzz", *extra: s
     """(exit code, report, stderr, seconds, child max RSS in MiB, the fault server's hits)."""
     server = _FaultServer(fault, (recorders[0].url, recorders[1].url))
     spec = _spec(tmp_path, recorders[0].url)
-    args = [sys.executable, "-c", CHILD, str(memory_limit or 0), command, str(spec), "--base-url", server.base_url, "--seed", "1",
-            "-n", "2", "--workers", "1", "--request-timeout", TIMEOUT, "--format", "json", *extra]
+    args = [
+        sys.executable,
+        "-c",
+        CHILD,
+        str(memory_limit or 0),
+        command,
+        str(spec),
+        "--base-url",
+        server.base_url,
+        "--seed",
+        "1",
+        "-n",
+        "2",
+        "--workers",
+        "1",
+        "--request-timeout",
+        TIMEOUT,
+        "--format",
+        "json",
+        *extra,
+    ]
     if command == "fuzz" and "--phases" not in extra:
         args += ["--phases", "coverage,fuzzing"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -316,8 +333,9 @@ def test_audit_probes_are_bounded_too(tmp_path, recorders, fault):
     /healthz is cut at the cap and the deadline, and does not follow the redirect."""
     pack = tmp_path / "pack.yaml"
     pack.write_text("extends: recommended\nlive:\n  sampling: false\n", encoding="utf-8")
-    report, err, seconds, rss_mib, hits = _run(tmp_path, fault, recorders, "audit", "--phases", "fuzzing", "-n", "1", "--pack", str(pack),
-                                               memory_limit=MEMORY_LIMIT if fault == "huge" else None)
+    report, err, seconds, rss_mib, hits = _run(
+        tmp_path, fault, recorders, "audit", "--phases", "fuzzing", "-n", "1", "--pack", str(pack), memory_limit=MEMORY_LIMIT if fault == "huge" else None
+    )
     assert [r.hits for r in recorders] == [0, 0]
     health = [f for f in _by_operation(report).get("GET /healthz", []) if f["rule"] == "health/live-probe"]
     assert any(PROBE_RULE[fault] in f["message"] for f in health), health

@@ -5,31 +5,37 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.live.engine import Exchange
 from auditor.live.headers import ratelimit_problems, retry_after_problem
 from auditor.live.leaks import find_leak
 from auditor.live.policy import Observed, Policy, check_error_rate, check_leaks, percentile
+from auditor.live.schemathesis_adapter import Exchange
 from fixtures.service import SPEC
 
 
-@pytest.mark.parametrize("headers", [
-    {"ratelimit": '"default";r=50;t=30', "ratelimit-policy": '"default";q=100;w=60'},
-    {"ratelimit": 'default;r=0'},  # Token name tolerated
-    {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4999", "x-ratelimit-reset": "1700000000"},  # epoch reset
-    {"ratelimit-limit": "10", "ratelimit-remaining": "10", "ratelimit-reset": "3"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"ratelimit": '"default";r=50;t=30', "ratelimit-policy": '"default";q=100;w=60'},
+        {"ratelimit": "default;r=0"},  # Token name tolerated
+        {"x-ratelimit-limit": "5000", "x-ratelimit-remaining": "4999", "x-ratelimit-reset": "1700000000"},  # epoch reset
+        {"ratelimit-limit": "10", "ratelimit-remaining": "10", "ratelimit-reset": "3"},
+    ],
+)
 def test_sane_rate_limit_headers(headers):
     assert ratelimit_problems(headers) == []
 
 
-@pytest.mark.parametrize("headers, expected", [
-    ({"ratelimit": '"default";t=3'}, "lacks the required 'r'"),
-    ({"ratelimit": '"default";r=-1'}, "r=-1 is not a non-negative integer"),
-    ({"ratelimit": '"open;r=1'}, "not a Structured Field List"),
-    ({"ratelimit-policy": '"p";q=10;w=0'}, "w=0 is not a positive integer"),
-    ({"x-ratelimit-limit": "10", "x-ratelimit-remaining": "11"}, "X-RateLimit-Remaining 11 is above X-RateLimit-Limit 10"),
-    ({"x-rate-limit-remaining": "many"}, "is not a non-negative integer"),
-])
+@pytest.mark.parametrize(
+    "headers, expected",
+    [
+        ({"ratelimit": '"default";t=3'}, "lacks the required 'r'"),
+        ({"ratelimit": '"default";r=-1'}, "r=-1 is not a non-negative integer"),
+        ({"ratelimit": '"open;r=1'}, "not a Structured Field List"),
+        ({"ratelimit-policy": '"p";q=10;w=0'}, "w=0 is not a positive integer"),
+        ({"x-ratelimit-limit": "10", "x-ratelimit-remaining": "11"}, "X-RateLimit-Remaining 11 is above X-RateLimit-Limit 10"),
+        ({"x-rate-limit-remaining": "many"}, "is not a non-negative integer"),
+    ],
+)
 def test_broken_rate_limit_headers(headers, expected):
     assert any(expected in p for p in ratelimit_problems(headers)), ratelimit_problems(headers)
 
@@ -43,45 +49,51 @@ def test_retry_after_values():
     assert retry_after_problem("172800")[1] is False  # over a day: info
 
 
-@pytest.mark.parametrize("body, what", [
-    ('Traceback (most recent call last):\n  File "/srv/app.py", line 12, in handler\nKeyError: x', "Python"),
-    ("java.lang.IllegalStateException: x\n\tat com.acme.Orders.get(Orders.java:42)", "Java"),
-    ("   at Acme.Api.ItemsController.Get(Int32 id) in /src/Items.cs:line 17", ".NET"),
-    ("TypeError: x\n    at Object.<anonymous> (/srv/index.js:10:15)", "Node.js"),
-    ("panic: boom\n\ngoroutine 7 [running]:\nmain.main()", "Go"),
-    ("app/models/item.rb:12:in `find'", "Ruby"),
-    ("PHP Fatal error: Uncaught Error in /var/www/index.php on line 3", "PHP"),
-    ('{"detail": "psycopg2.errors.UndefinedTable: relation \\"x\\" does not exist"}', "PostgreSQL"),
-    ("You have an error in your SQL syntax; check the manual that corresponds to your MySQL server", "MySQL"),
-    ('sqlite3.OperationalError: near "\'": syntax error', "SQLite"),
-    ("ORA-01756: quoted string not properly terminated", "Oracle"),
-    ("Unclosed quotation mark after the character string 'x'.", "SQL Server"),
-    ("MongoServerError: unknown operator: $ne", "MongoDB"),
-    ("<h1>Whitelabel Error Page</h1><p>This application has no explicit mapping", "Spring"),
-    ("You're seeing this error because you have <code>DEBUG = True</code> in your Django settings", "Django"),
-])
+@pytest.mark.parametrize(
+    "body, what",
+    [
+        ('Traceback (most recent call last):\n  File "/srv/app.py", line 12, in handler\nKeyError: x', "Python"),
+        ("java.lang.IllegalStateException: x\n\tat com.acme.Orders.get(Orders.java:42)", "Java"),
+        ("   at Acme.Api.ItemsController.Get(Int32 id) in /src/Items.cs:line 17", ".NET"),
+        ("TypeError: x\n    at Object.<anonymous> (/srv/index.js:10:15)", "Node.js"),
+        ("panic: boom\n\ngoroutine 7 [running]:\nmain.main()", "Go"),
+        ("app/models/item.rb:12:in `find'", "Ruby"),
+        ("PHP Fatal error: Uncaught Error in /var/www/index.php on line 3", "PHP"),
+        ('{"detail": "psycopg2.errors.UndefinedTable: relation \\"x\\" does not exist"}', "PostgreSQL"),
+        ("You have an error in your SQL syntax; check the manual that corresponds to your MySQL server", "MySQL"),
+        ('sqlite3.OperationalError: near "\'": syntax error', "SQLite"),
+        ("ORA-01756: quoted string not properly terminated", "Oracle"),
+        ("Unclosed quotation mark after the character string 'x'.", "SQL Server"),
+        ("MongoServerError: unknown operator: $ne", "MongoDB"),
+        ("<h1>Whitelabel Error Page</h1><p>This application has no explicit mapping", "Spring"),
+        ("You're seeing this error because you have <code>DEBUG = True</code> in your Django settings", "Django"),
+    ],
+)
 def test_leak_signatures(body, what):
     leak = find_leak(body)
     assert leak is not None and leak.what == what
 
 
-@pytest.mark.parametrize("body", [
-    '{"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no item 7"}',
-    '{"errors": [{"code": "E1", "message": "error at position 3"}], "trace": "7f3c9a"}',  # IBM trace id
-    '{"error": {"code": "Conflict", "innererror": {"code": "Etag"}}}',  # Azure innererror
-    "An internal error occurred at 10:30; exception logged",
-    '{"detail": "value at /items/0:1 is not valid"}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no item 7"}',
+        '{"errors": [{"code": "E1", "message": "error at position 3"}], "trace": "7f3c9a"}',  # IBM trace id
+        '{"error": {"code": "Conflict", "innererror": {"code": "Etag"}}}',  # Azure innererror
+        "An internal error occurred at 10:30; exception logged",
+        '{"detail": "value at /items/0:1 is not valid"}',
+    ],
+)
 def test_no_false_leaks(body):
     assert find_leak(body) is None
 
 
 def _policy() -> Policy:
-    from auditor.api import LintOptions, load_effective_config, load_spec
+    from auditor.api import LintOptions, load_document, load_effective_config
     from auditor.rules import load_builtin_rules
 
     options = LintOptions()
-    return Policy(load_spec(str(SPEC), options), load_effective_config(options), load_builtin_rules())
+    return Policy(load_document(str(SPEC), options), load_effective_config(options), load_builtin_rules())
 
 
 def _seen(status: int, n: int, operation: str = "GET /v1/items", body: str | None = None) -> list[Observed]:
@@ -112,7 +124,7 @@ def test_leak_check_quotes_the_excerpt():
 
 
 def test_live_settings_from_packs_and_command_line():
-    from auditor.errors import InputError
+    from auditor.exceptions import InputError
     from auditor.live.audit import AuditOptions, live_settings
 
     defaults = live_settings({}, AuditOptions())

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from auditor.errors import UsageError
+from auditor.document.document import Document
+from auditor.exceptions import UsageError
 from auditor.live.secrets import MASK, parse_headers
 from auditor.live.select import select
-from auditor.spec.document import Spec
 from fixtures.service import SPEC
 
-ALL = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/items"), ("POST", "/v1/items"),
-       ("GET", "/v1/items/{itemId}"), ("DELETE", "/v1/items/{itemId}")}
+ALL = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/items"), ("POST", "/v1/items"), ("GET", "/v1/items/{itemId}"), ("DELETE", "/v1/items/{itemId}")}
 
 
 @pytest.mark.parametrize(
@@ -28,7 +27,7 @@ ALL = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/items"), ("POST", "
     ],
 )
 def test_select(include, exclude, expected):
-    assert select(Spec.load(str(SPEC)), include, exclude) == (frozenset(expected) if expected is not None else None)
+    assert select(Document.load(str(SPEC)), include, exclude) == (frozenset(expected) if expected is not None else None)
 
 
 def test_header_secrets_are_masked_by_value_and_by_name():
@@ -41,7 +40,10 @@ def test_header_secrets_are_masked_by_value_and_by_name():
     masked = masker.text(curl)
     assert "t0k3n-value" not in masked and "k-123456" not in masked and "acme-corp" in masked and MASK in masked
     assert masker.headers({"Authorization": "Bearer anything", "Set-Cookie": "s=1", "Accept": "application/json"}) == {
-        "Authorization": f"Bearer {MASK}", "Set-Cookie": MASK, "Accept": "application/json"}
+        "Authorization": f"Bearer {MASK}",
+        "Set-Cookie": MASK,
+        "Accept": "application/json",
+    }
     assert masker.deep({"a": ["x t0k3n-value y"]}) == {"a": [f"x {MASK} y"]}
 
 
@@ -52,12 +54,22 @@ def test_malformed_headers_are_usage_errors(raw):
 
 
 def _result(message: str, status: int = 200):
-    from auditor.live.engine import EngineResult, Exchange, RawFailure
+    from auditor.live.schemathesis_adapter import EngineResult, Exchange, RawFailure
 
     exchange = Exchange("GET", "http://127.0.0.1:1/v1/items/7", {"Authorization": "Bearer t0k3n-value"}, None, status, {}, "{}", 1.5)
-    failure = RawFailure(("response_schema_conformance", "JsonSchemaError", "GET /v1/items/{itemId}", "properties/price/type"),
-                         "response_schema_conformance", "ST108", "Response violates schema", message,
-                         "GET /v1/items/{itemId}", "fuzzing", exchange, "curl -H 'Authorization: Bearer t0k3n-value' http://127.0.0.1:1/v1/items/7", [], 3)
+    failure = RawFailure(
+        ("response_schema_conformance", "JsonSchemaError", "GET /v1/items/{itemId}", "properties/price/type"),
+        "response_schema_conformance",
+        "ST108",
+        "Response violates schema",
+        message,
+        "GET /v1/items/{itemId}",
+        "fuzzing",
+        exchange,
+        "curl -H 'Authorization: Bearer t0k3n-value' http://127.0.0.1:1/v1/items/7",
+        [],
+        3,
+    )
     return EngineResult([failure], [], 6, 6, 10, 1.0, "completed", 1, {})
 
 
@@ -67,7 +79,7 @@ def test_live_finding_mapping_location_masking_and_stable_fingerprint():
     from auditor.live.secrets import Masker
     from auditor.rules import load_builtin_rules
 
-    spec, masker = Spec.load(str(SPEC)), Masker({"t0k3n-value"})
+    spec, masker = Document.load(str(SPEC)), Masker({"t0k3n-value"})
     (a,) = to_findings(_result('"9.99" is not of type "number"'), spec, Config(), load_builtin_rules(), masker)
     (b,) = to_findings(_result('"0.00" is not of type "number"'), spec, Config(), load_builtin_rules(), masker)
     assert a.rule == "contract/response-schema" and a.source.value == "live" and str(a.operation) == "GET /v1/items/{itemId}"

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import FIXTURES
-from auditor.spec.parse import parse
+
+from auditor.document.parse import parse
 
 
 @pytest.fixture(params=["fast", "reference"])
@@ -200,11 +200,17 @@ def test_validation_error_in_second_file(cli, monkeypatch, mode):
 
 
 def test_json_chain_and_duplicate_key_in_third_file(cli, write):
-    root = write("root.json", json.dumps({
-        "openapi": "3.0.3",
-        "info": {"title": "T", "version": "1"},
-        "paths": {"/a": {"$ref": "b.json#/PathA"}},
-    }, indent=2))
+    root = write(
+        "root.json",
+        json.dumps(
+            {
+                "openapi": "3.0.3",
+                "info": {"title": "T", "version": "1"},
+                "paths": {"/a": {"$ref": "b.json#/PathA"}},
+            },
+            indent=2,
+        ),
+    )
     write("b.json", json.dumps({"PathA": {"get": {"responses": {"200": {"$ref": "c.yaml#/Ok"}}}}}, indent=2))
     write("c.yaml", "Ok:\n  description: ok\n  content:\n    application/json:\n      schema: {$ref: '#/Nope'}\n  description: again\n")
     found = {f["rule"]: f["location"] for f in _findings(cli, str(root))}
@@ -216,7 +222,7 @@ def test_json_chain_and_duplicate_key_in_third_file(cli, write):
 
 def test_each_file_is_parsed_once_whatever_the_number_of_findings(cli, write, monkeypatch):
     """Locations come from the locator built at load time, not from re-parsing per finding."""
-    import auditor.spec.document as document
+    import auditor.document.document as document
 
     calls: list[str] = []
     real = document.parse
@@ -235,14 +241,11 @@ def test_each_file_is_parsed_once_whatever_the_number_of_findings(cli, write, mo
 def test_spec_valid_error_in_third_file(cli, write):
     """A schema with an invalid `type` in c.yaml, reached root -> b.yaml -> c.yaml: the
     validation error names c.yaml and the line and column of the `type` key."""
-    root = write("openapi.yaml", (
-        "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths:\n  /pets:\n    get:\n      responses:\n"
-        "        '200': {$ref: 'b.yaml#/Ok'}\n"
-    ))
+    root = write(
+        "openapi.yaml", ("openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths:\n  /pets:\n    get:\n      responses:\n        '200': {$ref: 'b.yaml#/Ok'}\n")
+    )
     write("b.yaml", "Ok:\n  description: ok\n  content:\n    application/json:\n      schema: {$ref: 'c.yaml#/Pet'}\n")
     write("c.yaml", "Pet:\n  type: object\n  properties:\n    name: {type: strng}\n")
     found = [f for f in _findings(cli, str(root)) if f["rule"] == "contract/spec-valid"]
     assert found and all(f["location"]["file"].endswith("c.yaml") for f in found), found
-    assert {(f["location"]["pointer"], f["location"]["line"], f["location"]["column"]) for f in found} == {
-        ("/Pet/properties/name/type", 4, 12)
-    }
+    assert {(f["location"]["pointer"], f["location"]["line"], f["location"]["column"]) for f in found} == {("/Pet/properties/name/type", 4, 12)}

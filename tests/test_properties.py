@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from auditor import api  # noqa: E402
-from auditor.errors import AuditorError  # noqa: E402
+from auditor.exceptions import AuditorError  # noqa: E402
 from auditor.model import Report  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
@@ -66,29 +66,134 @@ def _need_corpus() -> None:
 
 
 OPENAPI_WORDS = [
-    "$ref", "type", "properties", "items", "allOf", "oneOf", "anyOf", "not", "required", "parameters",
-    "responses", "schema", "content", "in", "name", "headers", "paths", "components", "schemas", "get",
-    "post", "put", "delete", "patch", "head", "options", "security", "securitySchemes", "servers", "url",
-    "operationId", "requestBody", "discriminator", "mapping", "enum", "default", "example", "examples",
-    "format", "x-auditor-ignore", "definitions", "description", "tags", "deprecated", "additionalProperties",
-    "nullable", "readOnly", "links", "callbacks", "webhooks", "style", "explode", "maxItems", "maxLength",
-    "minimum", "pattern", "200", "201", "204", "400", "404", "429", "500", "default", "4XX",
-    "application/json", "application/problem+json", "text/html", "Retry-After", "X-RateLimit-Limit",
-    "Idempotency-Key", "/health", "/v1/items/{id}", "{id}", "query", "header", "path", "cookie", "body",
-    "formData", "produces", "consumes", "basePath", "host", "scheme", "bearer", "oauth2", "apiKey", "flows",
-    "string", "integer", "object", "array", "number", "boolean", "null", "int64", "date-time", "uuid",
+    "$ref",
+    "type",
+    "properties",
+    "items",
+    "allOf",
+    "oneOf",
+    "anyOf",
+    "not",
+    "required",
+    "parameters",
+    "responses",
+    "schema",
+    "content",
+    "in",
+    "name",
+    "headers",
+    "paths",
+    "components",
+    "schemas",
+    "get",
+    "post",
+    "put",
+    "delete",
+    "patch",
+    "head",
+    "options",
+    "security",
+    "securitySchemes",
+    "servers",
+    "url",
+    "operationId",
+    "requestBody",
+    "discriminator",
+    "mapping",
+    "enum",
+    "default",
+    "example",
+    "examples",
+    "format",
+    "x-auditor-ignore",
+    "definitions",
+    "description",
+    "tags",
+    "deprecated",
+    "additionalProperties",
+    "nullable",
+    "readOnly",
+    "links",
+    "callbacks",
+    "webhooks",
+    "style",
+    "explode",
+    "maxItems",
+    "maxLength",
+    "minimum",
+    "pattern",
+    "200",
+    "201",
+    "204",
+    "400",
+    "404",
+    "429",
+    "500",
+    "default",
+    "4XX",
+    "application/json",
+    "application/problem+json",
+    "text/html",
+    "Retry-After",
+    "X-RateLimit-Limit",
+    "Idempotency-Key",
+    "/health",
+    "/v1/items/{id}",
+    "{id}",
+    "query",
+    "header",
+    "path",
+    "cookie",
+    "body",
+    "formData",
+    "produces",
+    "consumes",
+    "basePath",
+    "host",
+    "scheme",
+    "bearer",
+    "oauth2",
+    "apiKey",
+    "flows",
+    "string",
+    "integer",
+    "object",
+    "array",
+    "number",
+    "boolean",
+    "null",
+    "int64",
+    "date-time",
+    "uuid",
 ]
 REFS = [
-    "#", "#/", "#/components/schemas/X", "#/definitions/X", "#/paths/~1a/get", "#/components/schemas",
-    "x.yaml", "x.yaml#/A", "../x.yaml", "/etc/passwd", "file:///etc/passwd",
-    "http://169.254.169.254/latest/meta-data/", "#/components/schemas/~", "#/%zz", "#\u0000", "",
+    "#",
+    "#/",
+    "#/components/schemas/X",
+    "#/definitions/X",
+    "#/paths/~1a/get",
+    "#/components/schemas",
+    "x.yaml",
+    "x.yaml#/A",
+    "../x.yaml",
+    "/etc/passwd",
+    "file:///etc/passwd",
+    "http://169.254.169.254/latest/meta-data/",
+    "#/components/schemas/~",
+    "#/%zz",
+    "#\u0000",
+    "",
 ]
 
 words = st.sampled_from(OPENAPI_WORDS)
 keys = st.one_of(words, st.text(max_size=12))
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70), st.floats(allow_nan=True),
-    words, st.text(max_size=24),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True),
+    words,
+    st.text(max_size=24),
 )
 refs = st.builds(lambda r: {"$ref": r}, st.one_of(st.sampled_from(REFS), st.text(max_size=24)))
 values = st.recursive(
@@ -136,10 +241,39 @@ def tree_mutations(draw, data):
 
 
 SPLICES = [
-    b"{", b"}", b"[", b"]", b": ", b"- ", b"\n", b"\r\n", b"\t", b'"', b"'", b"&a ", b"*a", b"<<: *a\n",
-    b"!!python/object/apply:os.system ['true'] ", b"!!binary ", b"$ref: '#/'\n", b"\x00", b"\xff\xfe",
-    b"\xef\xbb\xbf", b"%YAML 1.1\n", b"---\n", b"...\n", b"? ", b"|\n", b">-\n", b"1e999", b"-.inf",
-    b"~", b"null", b"9" * 5000, b'"\\ud800"', b"\\u0000",
+    b"{",
+    b"}",
+    b"[",
+    b"]",
+    b": ",
+    b"- ",
+    b"\n",
+    b"\r\n",
+    b"\t",
+    b'"',
+    b"'",
+    b"&a ",
+    b"*a",
+    b"<<: *a\n",
+    b"!!python/object/apply:os.system ['true'] ",
+    b"!!binary ",
+    b"$ref: '#/'\n",
+    b"\x00",
+    b"\xff\xfe",
+    b"\xef\xbb\xbf",
+    b"%YAML 1.1\n",
+    b"---\n",
+    b"...\n",
+    b"? ",
+    b"|\n",
+    b">-\n",
+    b"1e999",
+    b"-.inf",
+    b"~",
+    b"null",
+    b"9" * 5000,
+    b'"\\ud800"',
+    b"\\u0000",
 ]
 
 
@@ -166,7 +300,9 @@ def byte_mutations(draw, text: bytes):
 
 
 http_methods = st.sampled_from(["get", "put", "post", "delete", "patch", "head", "options", "trace", "x-op", "parameters", "$ref"])
-statuses = st.sampled_from(["200", "201", "202", "204", "301", "400", "401", "403", "404", "409", "422", "429", "500", "503", "default", "2XX", "5XX", "abc", ""])
+statuses = st.sampled_from(
+    ["200", "201", "202", "204", "301", "400", "401", "403", "404", "409", "422", "429", "500", "503", "default", "2XX", "5XX", "abc", ""]
+)
 
 
 @st.composite
@@ -174,19 +310,61 @@ def small_specs(draw):
     """A small, roughly OpenAPI-shaped document whose every part may be wrong."""
     family = draw(st.sampled_from(["2.0", "3.0.3", "3.1.0", "3.2.0"]))
     version = {"swagger": "2.0"} if family == "2.0" else {"openapi": family}
-    schema = st.one_of(values, st.fixed_dictionaries({"type": words}, optional={"properties": st.dictionaries(keys, values, max_size=3), "items": values, "required": st.lists(keys, max_size=3)}))
-    response = st.one_of(values, st.fixed_dictionaries({"description": st.text(max_size=10)}, optional={
-        "content": st.dictionaries(words, st.fixed_dictionaries({}, optional={"schema": schema, "example": values}), max_size=2),
-        "schema": schema, "headers": st.dictionaries(keys, values, max_size=2),
-    }))
-    parameter = st.one_of(refs, values, st.fixed_dictionaries({"name": keys, "in": st.sampled_from(["query", "header", "path", "cookie", "body", "formData", "x"])}, optional={"required": st.booleans(), "schema": schema, "type": words}))
-    operation = st.one_of(values, st.fixed_dictionaries({"responses": st.one_of(values, st.dictionaries(statuses, response, max_size=4))}, optional={
-        "parameters": st.lists(parameter, max_size=3), "requestBody": values, "operationId": keys,
-        "security": values, "x-auditor-ignore": values, "deprecated": values, "tags": values,
-    }))
-    paths = st.dictionaries(st.one_of(st.sampled_from(["/a", "/a/{id}", "/health", "/v1/x", "x-ext", "", "/{", "/a/{id}/{id}"]), st.text(max_size=10)), st.one_of(refs, values, st.dictionaries(http_methods, operation, max_size=3)), max_size=4)
+    schema = st.one_of(
+        values,
+        st.fixed_dictionaries(
+            {"type": words}, optional={"properties": st.dictionaries(keys, values, max_size=3), "items": values, "required": st.lists(keys, max_size=3)}
+        ),
+    )
+    response = st.one_of(
+        values,
+        st.fixed_dictionaries(
+            {"description": st.text(max_size=10)},
+            optional={
+                "content": st.dictionaries(words, st.fixed_dictionaries({}, optional={"schema": schema, "example": values}), max_size=2),
+                "schema": schema,
+                "headers": st.dictionaries(keys, values, max_size=2),
+            },
+        ),
+    )
+    parameter = st.one_of(
+        refs,
+        values,
+        st.fixed_dictionaries(
+            {"name": keys, "in": st.sampled_from(["query", "header", "path", "cookie", "body", "formData", "x"])},
+            optional={"required": st.booleans(), "schema": schema, "type": words},
+        ),
+    )
+    operation = st.one_of(
+        values,
+        st.fixed_dictionaries(
+            {"responses": st.one_of(values, st.dictionaries(statuses, response, max_size=4))},
+            optional={
+                "parameters": st.lists(parameter, max_size=3),
+                "requestBody": values,
+                "operationId": keys,
+                "security": values,
+                "x-auditor-ignore": values,
+                "deprecated": values,
+                "tags": values,
+            },
+        ),
+    )
+    paths = st.dictionaries(
+        st.one_of(st.sampled_from(["/a", "/a/{id}", "/health", "/v1/x", "x-ext", "", "/{", "/a/{id}/{id}"]), st.text(max_size=10)),
+        st.one_of(refs, values, st.dictionaries(http_methods, operation, max_size=3)),
+        max_size=4,
+    )
     doc = {**version, "info": draw(st.one_of(values, st.just({"title": "T", "version": "1"}))), "paths": draw(st.one_of(paths, values))}
-    extra = draw(st.dictionaries(st.sampled_from(["components", "definitions", "servers", "security", "tags", "webhooks", "host", "basePath", "x-auditor-ignore", "parameters", "responses"]), values, max_size=3))
+    extra = draw(
+        st.dictionaries(
+            st.sampled_from(
+                ["components", "definitions", "servers", "security", "tags", "webhooks", "host", "basePath", "x-auditor-ignore", "parameters", "responses"]
+            ),
+            values,
+            max_size=3,
+        )
+    )
     doc.update(extra)
     if draw(st.booleans()):
         doc["components"] = {"schemas": draw(st.dictionaries(st.sampled_from(["X", "A", "B"]), schema, max_size=3))}
@@ -243,7 +421,7 @@ def test_mutated_corpus_bytes(workdir, config, data):
 @given(st.data())
 def test_mutated_corpus_trees(workdir, config, data):
     _need_corpus()
-    from auditor.spec.parse import parse
+    from auditor.document.parse import parse
 
     source = data.draw(st.sampled_from(SAMPLE), label="document")
     tree = parse(source.read_bytes(), source.name).data

@@ -14,13 +14,12 @@ import os
 import re
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, ROOT
+
 from auditor import __version__
-from auditor.model import DocumentInfo, Finding, Location, Operation, Report, Severity
+from auditor.model import DocumentInfo, Finding, Location, Report, Severity
 from auditor.report import FORMATS, RenderOptions, render
 
 MULTIFILE = FIXTURES / "multifile"
@@ -29,8 +28,18 @@ SCHEMA = ROOT / "tests" / "data" / "sarif-schema-2.1.0.json"
 ANSI = re.compile(r"\x1b\[")
 
 
-def _finding(message="something is wrong", *, rule="contract/spec-valid", file="api/openapi.yaml", line=3, column=5,
-             severity=Severity.ERROR, pointer="/paths/~1a/get", operation=None, hint="fix it") -> Finding:
+def _finding(
+    message="something is wrong",
+    *,
+    rule="contract/spec-valid",
+    file="api/openapi.yaml",
+    line=3,
+    column=5,
+    severity=Severity.ERROR,
+    pointer="/paths/~1a/get",
+    operation=None,
+    hint="fix it",
+) -> Finding:
     return Finding(rule, severity, message, hint, operation=operation, location=Location(file, pointer, line, column))
 
 
@@ -153,7 +162,7 @@ def test_junit_structure(cli, monkeypatch):
 
 
 def test_junit_escapes_control_characters_and_markup():
-    f = _finding("bad \x07bell \x1b[31mred\x1b[0m & <tag> \"q\" \ud800 end")
+    f = _finding('bad \x07bell \x1b[31mred\x1b[0m & <tag> "q" \ud800 end')
     text = render(_report(f), "junit", RenderOptions())
     root = ET.fromstring(text.encode("utf-8"))  # well-formed XML despite the input
     failure = root.find("testsuite/testcase/failure")
@@ -238,7 +247,7 @@ class _Tty(io.StringIO):
 
 
 def _emit_to(stream, monkeypatch, report: Report) -> str:
-    from auditor.cli_common import emit
+    from auditor.cli_output import emit
 
     monkeypatch.setattr(sys, "stdout", stream)
     emit(report, None, None, "error")

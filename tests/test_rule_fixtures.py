@@ -5,11 +5,11 @@ a rule without both fixtures fails here."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import FIXTURES
 from rule_helpers import findings_of
+
+from auditor.document.parse import parse
 from auditor.rules import load_builtin_rules
-from auditor.spec.parse import parse
 
 REGISTRY = load_builtin_rules()
 STATIC = [r for r in REGISTRY if r.check is not None]

@@ -5,9 +5,9 @@ families, T15 `trace` is no leak, T19 Swagger 2.0, T24 problem JSON as applicati
 from __future__ import annotations
 
 import pytest
-
-from auditor.errors import InputError
 from rule_helpers import operations, run_rule
+
+from auditor.exceptions import InputError
 
 PROBLEM = """
     Problem:
@@ -100,15 +100,18 @@ def test_problem_through_external_ref_and_allof(tmp_path):
 
 
 def test_bad_shared_schema_is_one_finding_listing_operations(tmp_path):
-    doc = doc3("""
+    doc = doc3(
+        """
         "200": {description: ok}
         default:
           description: error
           content:
-            application/json: {schema: {$ref: "#/components/schemas/Oops"}}""", """
+            application/json: {schema: {$ref: "#/components/schemas/Oops"}}""",
+        """
     Oops:
       properties:
-        oops: {type: string}""")
+        oops: {type: string}""",
+    )
     findings = run_rule(tmp_path, "errors/structured-error-schema", doc)
     assert len(findings) == 1
     assert findings[0].location.pointer == "/components/schemas/Oops"
@@ -284,12 +287,14 @@ def test_recovery_hint_found_deep_inside_allof(tmp_path):
 
 
 def test_trace_is_not_a_leak_but_stack_trace_is(tmp_path):
-    doc = doc3("""
+    doc = doc3(
+        """
         "200": {description: ok}
         default:
           description: error
           content:
-            application/json: {schema: {$ref: "#/components/schemas/Err"}}""", """
+            application/json: {schema: {$ref: "#/components/schemas/Err"}}""",
+        """
     Err:
       allOf:
         - $ref: "#/components/schemas/Problem"
@@ -299,7 +304,8 @@ def test_trace_is_not_a_leak_but_stack_trace_is(tmp_path):
             innererror: {$ref: "#/components/schemas/Inner"}
     Inner:
       properties:
-        Stack-Trace: {type: string}""")
+        Stack-Trace: {type: string}""",
+    )
     findings = run_rule(tmp_path, "errors/no-internal-leak", doc)
     assert [f.location.pointer for f in findings] == ["/components/schemas/Inner/properties/Stack-Trace"]
     assert sorted(operations(findings[0])) == ["GET /pets", "POST /pets"]
@@ -309,29 +315,35 @@ def test_trace_is_not_a_leak_but_stack_trace_is(tmp_path):
 
 
 def test_retry_after_in_any_case_through_ref(tmp_path):
-    doc = doc3("""
+    doc = doc3(
+        """
         "200": {description: ok}
         "429": {$ref: "#/components/responses/Throttled"}
         "503":
           description: overloaded
           headers:
-            rEtRy-AfTeR: {schema: {type: integer}}""", """
+            rEtRy-AfTeR: {schema: {type: integer}}""",
+        """
   headers:
     RetryAfter: {schema: {type: integer}}
   responses:
     Throttled:
       description: slow down
       headers:
-        RETRY-AFTER: {$ref: "#/components/headers/RetryAfter"}""")
+        RETRY-AFTER: {$ref: "#/components/headers/RetryAfter"}""",
+    )
     assert run_rule(tmp_path, "ratelimit/retry-after", doc) == []
 
 
 def test_shared_429_without_retry_after_is_one_finding(tmp_path):
-    doc = doc3("""
+    doc = doc3(
+        """
         "200": {description: ok}
-        "429": {$ref: "#/components/responses/Throttled"}""", """
+        "429": {$ref: "#/components/responses/Throttled"}""",
+        """
   responses:
-    Throttled: {description: slow down}""")
+    Throttled: {description: slow down}""",
+    )
     findings = run_rule(tmp_path, "ratelimit/retry-after", doc)
     assert len(findings) == 1 and findings[0].location.pointer == "/components/responses/Throttled"
     assert sorted(operations(findings[0])) == ["GET /pets", "POST /pets"]

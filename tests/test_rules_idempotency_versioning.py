@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from rule_helpers import REGISTRY, operations, run_rule
 
 from auditor.config import load_config
-from rule_helpers import REGISTRY, operations, run_rule
 
 MINE = ("errors/", "ratelimit/", "idempotency/", "versioning/")
 
@@ -55,19 +55,23 @@ def test_read_and_session_style_posts_are_exempt(tmp_path, path, op_id, summary,
     doc = api(f"""
   {path}:
     post:
-      operationId: "{op_id or 'op'}"
+      operationId: "{op_id or "op"}"
       summary: "{summary}"
       responses: {{"200": {{description: ok}}}}""")
     assert (run_rule(tmp_path, "idempotency/key-on-post", doc) == []) is exempt
 
 
 def test_key_in_any_case_via_shared_path_level_parameter_swagger2(tmp_path):
-    doc = api("""
+    doc = api(
+        """
   /payments:
     parameters: [{$ref: "#/parameters/Key"}]
-    post: {responses: {"201": {description: ok}}}""", head='swagger: "2.0"\ninfo: {title: t, version: 1.0.0}\n', extra="""
+    post: {responses: {"201": {description: ok}}}""",
+        head='swagger: "2.0"\ninfo: {title: t, version: 1.0.0}\n',
+        extra="""
 parameters:
-  Key: {name: IDEMPOTENCY-KEY, in: header, type: string, format: uuid}""")
+  Key: {name: IDEMPOTENCY-KEY, in: header, type: string, format: uuid}""",
+    )
     assert run_rule(tmp_path, "idempotency/key-on-post", doc) == []
 
 
@@ -97,7 +101,8 @@ def test_patch_guarded_by_required_if_match(tmp_path):
 
 
 def test_x_idempotent_and_body_request_id(tmp_path):
-    doc = api("""
+    doc = api(
+        """
   /a:
     post: {x-idempotent: false, responses: {"200": {description: ok}}}
   /b:
@@ -108,10 +113,12 @@ def test_x_idempotent_and_body_request_id(tmp_path):
             schema:
               allOf:
                 - {$ref: "#/components/schemas/Base"}
-      responses: {"201": {description: ok}}""", extra="""
+      responses: {"201": {description: ok}}""",
+        extra="""
 components:
   schemas:
-    Base: {properties: {requestId: {type: string, format: uuid}}}""")
+    Base: {properties: {requestId: {type: string, format: uuid}}}""",
+    )
     assert run_rule(tmp_path, "idempotency/key-on-post", doc) == []
 
 
@@ -119,7 +126,8 @@ components:
 
 
 def test_shared_unbounded_key_reported_once_at_the_component(tmp_path):
-    doc = api("""
+    doc = api(
+        """
   /a:
     post:
       parameters: [{$ref: "#/components/parameters/Key"}]
@@ -127,10 +135,12 @@ def test_shared_unbounded_key_reported_once_at_the_component(tmp_path):
   /b:
     post:
       parameters: [{$ref: "#/components/parameters/Key"}]
-      responses: {"201": {description: ok}}""", extra="""
+      responses: {"201": {description: ok}}""",
+        extra="""
 components:
   parameters:
-    Key: {name: Idempotency-Key, in: header, schema: {type: string}}""")
+    Key: {name: Idempotency-Key, in: header, schema: {type: string}}""",
+    )
     findings = run_rule(tmp_path, "idempotency/key-definition", doc)
     assert len(findings) == 1 and findings[0].location.pointer == "/components/parameters/Key/schema"
     assert sorted(operations(findings[0])) == ["POST /a", "POST /b"]
@@ -243,7 +253,9 @@ def test_info_version_formats(tmp_path, version, default_ok, strict_ok):
 )
 def test_major_consistency(tmp_path, version, servers, fires):
     listed = ", ".join(f"{{url: '{s}', variables: {{host: {{default: h}}, version: {{default: v3}}}}}}" if "{" in s else f"{{url: '{s}'}}" for s in servers)
-    doc = api('\n  /pets: {get: {responses: {"200": {description: ok}}}}', head=f"openapi: 3.0.3\ninfo: {{title: t, version: '{version}'}}\nservers: [{listed}]\n")
+    doc = api(
+        '\n  /pets: {get: {responses: {"200": {description: ok}}}}', head=f"openapi: 3.0.3\ninfo: {{title: t, version: '{version}'}}\nservers: [{listed}]\n"
+    )
     assert bool(run_rule(tmp_path, "versioning/major-consistency", doc)) is fires
 
 

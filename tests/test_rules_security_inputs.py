@@ -6,9 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-
 from rule_helpers import findings_of
-
 
 
 @pytest.fixture
@@ -34,21 +32,27 @@ paths:
 
 
 def test_security_off_on_a_conventional_public_endpoint_is_fine(lint):
-    spec = OAS3_SECURED + """
+    spec = (
+        OAS3_SECURED
+        + """
   /v1/auth/token: {post: {security: [], responses: {"200": {description: ok}}}}
   /health/live: {get: {security: [], responses: {"200": {description: ok}}}}
   /.well-known/jwks.json: {get: {security: [], responses: {"200": {description: ok}}}}
 """
+    )
     assert lint(spec, "security/operations-secured") == []
     assert lint(spec, "security/reads-secured") == []
     assert lint(spec, "security/auth-errors-documented") == []
 
 
 def test_security_off_elsewhere_needs_the_public_list(lint):
-    spec = OAS3_SECURED + """
+    spec = (
+        OAS3_SECURED
+        + """
   /webhooks: {post: {security: [], responses: {"200": {description: ok}}}}
   /jobs/{id}/token: {post: {security: [], parameters: [{name: id, in: path, required: true, schema: {type: string}}], responses: {"200": {description: ok}}}}
 """
+    )
     found = lint(spec, "security/operations-secured")
     assert sorted(f.operation.path for f in found) == ["/jobs/{id}/token", "/webhooks"]
     assert all("security: []" in f.message and "public" in f.hint for f in found)
@@ -73,11 +77,14 @@ def test_root_security_is_inherited_in_both_versions(lint):
 
 
 def test_optional_auth_is_reported_on_writes_only_and_needs_no_401(lint):
-    spec = OAS3_SECURED + """
+    spec = (
+        OAS3_SECURED
+        + """
   /catalog:
     get: {security: [{}, {bearer: []}], responses: {"200": {description: ok}}}
     post: {security: [{bearer: []}, {}], responses: {"200": {description: ok}}}
 """
+    )
     found = lint(spec, "security/operations-secured")
     assert [(f.operation.method, "optional" in f.message) for f in found] == [("POST", True)]
     assert lint(spec, "security/reads-secured") == []
@@ -128,7 +135,9 @@ def test_catch_all_error_response_counts_unless_strict(lint):
 
 
 def test_pagination_tokens_and_identifiers_are_not_credentials(lint):
-    spec = OAS3_SECURED + """
+    spec = (
+        OAS3_SECURED
+        + """
   /things/{Sid}:
     get:
       parameters:
@@ -139,6 +148,7 @@ def test_pagination_tokens_and_identifiers_are_not_credentials(lint):
         - {name: session_id, in: query, schema: {type: string}}
       responses: {"200": {description: ok}}
 """
+    )
     assert lint(spec, "security/no-credentials-in-url") == []
     assert len(lint(spec.replace("name: next_token", "name: access_token"), "security/no-credentials-in-url")) == 1
 

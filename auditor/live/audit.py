@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from auditor import __version__
-from auditor.errors import InputError
+from auditor.exceptions import InputError
 from auditor.live.policy import SAFE, Issue, Observed, Policy, check_all, check_error_rate, check_latency, latency_table
 from auditor.model import Finding, Report, Source
 
-LIVE_SETTINGS = {
+LIVE_SETTINGS: dict[str, tuple[type, Any, str]] = {
     "read-only": (bool, False, "send only GET, HEAD and OPTIONS; mutating probes off"),
     "probe-rate-limit": (int, 0, "burst size of the rate-limit probe (0 = off)"),
     "probes": (bool, True, "provoke errors and send injection-style values"),
@@ -37,12 +37,12 @@ def live_settings(config_live: dict[str, Any], options: AuditOptions, where: str
     """The ``live:`` section of the packs/config, checked, with command-line values on top."""
     unknown = set(config_live) - set(LIVE_SETTINGS)
     if unknown:
-        raise InputError(f"unknown `live` setting(s) {', '.join(sorted(map(str, unknown)))}", where=where,
-                         hint=f"live settings: {', '.join(LIVE_SETTINGS)}")
-    out = {}
+        raise InputError(f"unknown `live` setting(s) {', '.join(sorted(map(str, unknown)))}", where=where, hint=f"live settings: {', '.join(LIVE_SETTINGS)}")
+    out: dict[str, Any] = {}
     for name, (kind, default, help_text) in LIVE_SETTINGS.items():
         value = config_live.get(name, default)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)) or (kind is int and value < 0):
+        negative = isinstance(value, int) and value < 0
+        if not isinstance(value, kind) or (kind is int and (isinstance(value, bool) or negative)):
             raise InputError(f"`live.{name}` must be {'a non-negative integer' if kind is int else kind.__name__}", where=where, hint=help_text)
         out[name] = value
     if options.read_only is not None:
@@ -52,8 +52,14 @@ def live_settings(config_live: dict[str, Any], options: AuditOptions, where: str
     return out
 
 
-def audit(spec_path: str, lint_options, fuzz_options=None, options: AuditOptions | None = None,
-          on_tick: Callable | None = None, on_stage: Callable[[str], None] | None = None) -> Report:
+def audit(
+    spec_path: str,
+    lint_options,
+    fuzz_options=None,
+    options: AuditOptions | None = None,
+    on_tick: Callable | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> Report:
     """Lint ``spec_path``; with ``fuzz_options`` (a base URL) also audit the running service.
     ``on_tick`` gets the fuzzer's progress, ``on_stage`` one line when the probes start."""
     from auditor import api
@@ -63,12 +69,13 @@ def audit(spec_path: str, lint_options, fuzz_options=None, options: AuditOptions
     options = options or AuditOptions()
     config = api.load_effective_config(lint_options)
     settings = live_settings(config.live, options, where=", ".join(config.sources) or "config")
-    spec = api.load_spec(spec_path, lint_options)  # once: stdin and URLs are read a single time
-    static, suppressed = api.lint_spec(spec, config, lint_options.only_rules)
-    lint_report = Report(command="audit", documents=(api.document_info(spec),), findings=tuple(static),
-                         suppressed=tuple(suppressed), tool_version=__version__)
+    document = api.load_document(spec_path, lint_options)  # once: stdin and URLs are read a single time
+    static, suppressed = api.lint_document(document, config, lint_options.only_rules)
+    lint_report = Report(
+        command="audit", documents=(api.document_info(document),), findings=tuple(static), suppressed=tuple(suppressed), tool_version=__version__
+    )
     if fuzz_options is None:
-        stats = {"live": None, "operations": operations_table(spec, lint_report.findings, [], {})}
+        stats: dict[str, Any] = {"live": None, "operations": operations_table(document, lint_report.findings, [], {})}
         return replace(lint_report, stats={**stats, "elapsed_s": round(time.monotonic() - started, 2)})
 
     from auditor.live.run import fuzz
@@ -78,28 +85,31 @@ def audit(spec_path: str, lint_options, fuzz_options=None, options: AuditOptions
     read_only = bool(settings["read-only"])
     if read_only:
         fuzz_options = replace(fuzz_options, read_only=True, exclude=[*fuzz_options.exclude, *UNSAFE_METHODS])
-    fuzz_options = replace(fuzz_options, lint_options=lint_options, spec=spec)
+    fuzz_options = replace(fuzz_options, lint_options=lint_options, document=document)
     observed: list[Observed] = []
-    fuzz_report = fuzz(spec_path, fuzz_options, on_tick,
-                       on_exchange=lambda label, exchange, mode: observed.append(Observed(label, exchange, "fuzz", mode)))
+    fuzz_report = fuzz(spec_path, fuzz_options, on_tick, on_exchange=lambda label, exchange, mode: observed.append(Observed(label, exchange, "fuzz", mode)))
     fuzzed = len(observed)
 
     if on_stage is not None:
-        on_stage("probes: idempotency replay, health, provoked errors, injection, latency sampling"
-                 + (", burst" if settings["probe-rate-limit"] else "") + (" (read-only)" if read_only else ""))
+        on_stage(
+            "probes: idempotency replay, health, provoked errors, injection, latency sampling"
+            + (", burst" if settings["probe-rate-limit"] else "")
+            + (" (read-only)" if read_only else "")
+        )
     registry = load_builtin_rules()
-    policy = Policy(spec, config, registry)
+    policy = Policy(document, config, registry)
     environ = fuzz_options.environ if fuzz_options.environ is not None else os.environ
     headers, masker = parse_headers(fuzz_options.headers, environ)
-    issues, notes, sampled, sent, probe_s = _probe(policy, spec, fuzz_options, settings, headers, observed, select)
+    issues, notes, sampled, sent, probe_s = _probe(policy, document, fuzz_options, settings, headers, observed, select)
     issues += check_all(observed, policy)
     issues += check_latency(observed, policy, sampled)
     issues += check_error_rate(observed, policy)
-    live_findings = to_findings(issues, spec, config, registry, masker)
+    live_findings = to_findings(issues, document, config, registry, masker)
 
     if read_only:
-        notes.insert(0, "read-only: only GET, HEAD and OPTIONS were sent; unsafe operations, idempotency replay, "
-                        "malformed-body and body-injection probes were skipped")
+        notes.insert(
+            0, "read-only: only GET, HEAD and OPTIONS were sent; unsafe operations, idempotency replay, malformed-body and body-injection probes were skipped"
+        )
     latency = latency_table(observed)
     live_all = [*fuzz_report.findings, *live_findings]
     if lint_options.only_rules:  # --rule: only the named rules, live ones included
@@ -117,7 +127,7 @@ def audit(spec_path: str, lint_options, fuzz_options=None, options: AuditOptions
     stats = {
         "live": live_stats,
         "latency": latency,
-        "operations": operations_table(spec, lint_report.findings, live_all, latency),
+        "operations": operations_table(document, lint_report.findings, live_all, latency),
         "elapsed_s": round(time.monotonic() - started, 2),
     }
     return Report(
@@ -130,14 +140,15 @@ def audit(spec_path: str, lint_options, fuzz_options=None, options: AuditOptions
     )
 
 
-def _probe(policy: Policy, spec, fuzz_options, settings, headers, observed: list[Observed], select):
+def _probe(policy: Policy, document, fuzz_options, settings, headers, observed: list[Observed], select):
     from auditor.live import probes
 
-    selected = select(spec, fuzz_options.include, fuzz_options.exclude)
+    selected = select(document, fuzz_options.include, fuzz_options.exclude)
     ops = probes.selected_operations(policy, selected)
     read_only = bool(settings["read-only"])
-    prober = probes.Prober(fuzz_options.base_url.rstrip("/"), headers, policy, observed.append, read_only,
-                           fuzz_options.request_timeout, fuzz_options.tls_verify)
+    prober = probes.Prober(
+        fuzz_options.base_url.rstrip("/"), headers, policy, observed.append, read_only, fuzz_options.request_timeout, fuzz_options.tls_verify
+    )
     issues: list[Issue] = []
     notes: list[str] = []
     started = time.monotonic()
@@ -162,11 +173,11 @@ def _probe(policy: Policy, spec, fuzz_options, settings, headers, observed: list
     return issues, notes, sampled, prober.sent, time.monotonic() - started
 
 
-def to_findings(issues: list[Issue], spec, config, registry, masker) -> list[Finding]:
+def to_findings(issues: list[Issue], document, config, registry, masker) -> list[Finding]:
     """Issues -> findings: the same issue on many answers (numbers aside) is one finding with a count."""
-    from auditor.live.findings import exchange_evidence, live_finding, merge_repeats, operation_index, curl_for
+    from auditor.live.findings import curl_for, exchange_evidence, live_finding, merge_repeats, operation_index
 
-    operations = operation_index(spec)
+    operations = operation_index(document)
     groups: dict[tuple, tuple[Issue, int]] = {}
     for issue in issues:
         key = (issue.rule, issue.operation, issue.evidence.get("group") or issue.message)
@@ -181,7 +192,7 @@ def to_findings(issues: list[Issue], spec, config, registry, masker) -> list[Fin
         evidence = {"count": count, **evidence, **exchange_evidence(issue.exchange, masker)}
         if issue.exchange is not None:
             evidence["curl"] = curl_for(issue.exchange)
-        finding = live_finding(rule, issue.message, issue.operation or "", evidence, operations, spec, config, masker)
+        finding = live_finding(rule, issue.message, issue.operation or "", evidence, operations, document, config, masker)
         if finding is None:
             continue
         if issue.severity is not None and issue.severity.rank < finding.severity.rank:
@@ -190,12 +201,12 @@ def to_findings(issues: list[Issue], spec, config, registry, masker) -> list[Fin
     return merge_repeats(out)
 
 
-def operations_table(spec, static, live, latency: dict) -> list[dict[str, Any]]:
+def operations_table(document, static, live, latency: dict) -> list[dict[str, Any]]:
     """Per operation: static findings (at the operation, or at a component it uses), live
     findings, and the p95 of every answer seen."""
     n_static, n_live = _per_operation(static), _per_operation(f for f in live if f.source == Source.LIVE)
     rows = []
-    for op in spec.operations():
+    for op in document.operations():
         label = f"{op.method.upper()} {op.path}"
         row: dict[str, Any] = {"operation": label, "static": n_static.get(label, 0), "live": n_live.get(label, 0)}
         if label in latency:

@@ -34,7 +34,7 @@ class BoundedAdapter(HTTPAdapter):
         super().__init__()
         self.max_body = max_body
 
-    def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> requests.Response:
+    def send(self, request: Any, stream: bool = False, timeout: Any = None, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         started = time.monotonic()
         response = super().send(request, stream=True, timeout=timeout, **kwargs)
         if stream and "text/event-stream" in (response.headers.get("Content-Type") or "").lower():
@@ -54,8 +54,9 @@ def read_body(response: requests.Response, cap: int, budget: float | None, start
     length = response.headers.get("Content-Length", "")
     if length.isdigit() and int(length) > cap:
         response.close()
-        raise ResponseTooLarge(f"the response body is {int(length):,} bytes (Content-Length), over the {cap:,}-byte cap; not read",
-                               request=response.request, response=response)
+        raise ResponseTooLarge(
+            f"the response body is {int(length):,} bytes (Content-Length), over the {cap:,}-byte cap; not read", request=response.request, response=response
+        )
     raw = response.raw
     read = raw.read1 if hasattr(raw, "read1") else raw.read
     chunks, total = [], 0
@@ -104,14 +105,14 @@ def _cap_stream(response: requests.Response, cap: int) -> None:
             raise ResponseTooLarge(f"the event stream is over the {cap:,}-byte cap; reading stopped", request=response.request)
         return chunk
 
-    raw.read1 = read1  # type: ignore[method-assign]
+    raw.read1 = read1
 
 
 def _timed_out(response: requests.Response, budget: float | None) -> requests.exceptions.ReadTimeout:
     """Worded like ``requests``' own read timeout (Schemathesis parses the figure out of it)."""
     from urllib3.exceptions import ReadTimeoutError
 
-    inner = ReadTimeoutError(None, response.url, f"Read timed out. (read timeout={budget})")  # type: ignore[arg-type]
+    inner = ReadTimeoutError(None, response.url, f"Read timed out. (read timeout={budget})")  # type: ignore[arg-type]  # no pool here
     return requests.exceptions.ReadTimeout(inner, request=response.request)
 
 

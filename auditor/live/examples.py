@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.rules.context import Context, Media, Param
-from auditor.spec.document import At, OperationRef
+from auditor.document.context import Context, Media, Param
+from auditor.document.document import At, OperationRef
 
 _FORMATS = {
     "uuid": "00000000-0000-4000-8000-000000000001",
@@ -49,10 +49,10 @@ def value_for(ctx: Context, schema: Any, at: At, depth: int = 0) -> Any:
         text = (text * (low // len(text) + 1))[: max(low, len(text))]
         return text[: int(high)] if isinstance(high, int) else text
     if kind in ("integer", "number"):
-        low, high = schema.get("minimum"), schema.get("maximum")
-        value = 1 if low is None else low + (1 if schema.get("exclusiveMinimum") is True else 0)
-        if high is not None and value > high:
-            value = high
+        minimum, maximum = schema.get("minimum"), schema.get("maximum")
+        value: Any = 1 if minimum is None else minimum + (1 if schema.get("exclusiveMinimum") is True else 0)
+        if maximum is not None and value > maximum:
+            value = maximum
         return int(value) if kind == "integer" else value
     if kind == "boolean":
         return True
@@ -64,7 +64,7 @@ def value_for(ctx: Context, schema: Any, at: At, depth: int = 0) -> Any:
         return [] if item is UNSET else [item] * count
     if kind == "object":
         out = {}
-        props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        props: dict = schema["properties"] if isinstance(schema.get("properties"), dict) else {}
         for name in schema.get("required") or []:
             value = value_for(ctx, props.get(name, {}), at.child("properties", name), depth + 1)
             if value is UNSET:

@@ -1,8 +1,8 @@
 """Engine output -> ``Finding``s: rule ids in auditor's families, a location at the operation in
 the spec, evidence (request, response, curl, count, phase), secrets masked everywhere.
 
-Schemathesis failures are mapped by their stable code (``STnnn``); custom checks (code ST901)
-by check name through ``CHECK_RULES``, which other live checks extend with ``register_check``.
+Schemathesis failures are mapped by their stable code (``STnnn``); anything else is
+``contract/live-check``.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from dataclasses import replace
 from typing import Any
 
 from auditor.config import Config
-from auditor.live.engine import EngineResult, Exchange, RawError, RawFailure
+from auditor.document.document import Document
+from auditor.live.schemathesis_adapter import EngineResult, Exchange, RawError, RawFailure
 from auditor.live.secrets import Masker
 from auditor.model import Finding, Location, Operation, Severity, Source, compute_fingerprint
 from auditor.rules.registry import Registry, Rule
-from auditor.spec.document import Spec
 
 CODE_RULES: dict[str, str] = {
     "ST101": "reliability/server-error",
@@ -42,21 +42,15 @@ CODE_RULES: dict[str, str] = {
     "ST402": "security/object-authorization",
 }
 ERROR_RULES = {"timeout": "reliability/timeout", "connection": "reliability/connection-error", "other": "contract/live-untestable"}
-CHECK_RULES: dict[str, str] = {}  # custom check name -> rule id
 FALLBACK_RULE = "contract/live-check"
 
 
-def register_check(check_name: str, rule_id: str) -> None:
-    """Map a custom live check (its name in the fuzzer) to the rule id its failures report."""
-    CHECK_RULES[check_name] = rule_id
-
-
 def rule_for(failure: RawFailure) -> str:
-    return CHECK_RULES.get(failure.check) or CODE_RULES.get(failure.code) or FALLBACK_RULE
+    return CODE_RULES.get(failure.code) or FALLBACK_RULE
 
 
-def to_findings(result: EngineResult, spec: Spec, config: Config, registry: Registry, masker: Masker) -> list[Finding]:
-    operations = operation_index(spec)
+def to_findings(result: EngineResult, document: Document, config: Config, registry: Registry, masker: Masker) -> list[Finding]:
+    operations = operation_index(document)
     findings: list[Finding] = []
     for failure in result.failures:
         rule = registry.get(rule_for(failure)) or registry.get(FALLBACK_RULE)
@@ -77,29 +71,34 @@ def to_findings(result: EngineResult, spec: Spec, config: Config, registry: Regi
         if len(failure.steps) > 1:
             evidence["steps"] = failure.steps
         identity = f"{failure.check}|{failure.code}|{failure.key[-1]}"  # Schemathesis' identity: stable across runs
-        finding = live_finding(rule, message, failure.operation, evidence, operations, spec, config, masker, identity)  # type: ignore[arg-type]
+        finding = live_finding(rule, message, failure.operation, evidence, operations, document, config, masker, identity)  # type: ignore[arg-type]
         if finding is not None:
             findings.append(finding)
     for error in result.errors:
-        findings_for_error = _error_finding(error, operations, spec, config, registry, masker)
+        findings_for_error = _error_finding(error, operations, document, config, registry, masker)
         if findings_for_error is not None:
             findings.append(findings_for_error)
     return merge_repeats(findings)
 
 
-def _error_finding(error: RawError, operations, spec: Spec, config: Config, registry: Registry, masker: Masker) -> Finding | None:
+def _error_finding(error: RawError, operations, document: Document, config: Config, registry: Registry, masker: Masker) -> Finding | None:
     rule = registry.get(ERROR_RULES[error.kind])
     first = _first_paragraph(error.message.strip())
     message = f"{error.title}: {first}" if first else error.title
-    evidence: dict[str, Any] = {"phase": error.phase, "count": error.count, "detail": error.message.strip() or None,
-                                **exchange_evidence(error.exchange, masker)}
+    evidence: dict[str, Any] = {
+        "phase": error.phase,
+        "count": error.count,
+        "detail": error.message.strip() or None,
+        **exchange_evidence(error.exchange, masker),
+    }
     if error.exchange is not None:
         evidence["curl"] = curl_for(error.exchange)
-    return live_finding(rule, message, error.operation, evidence, operations, spec, config, masker)  # type: ignore[arg-type]
+    return live_finding(rule, message, error.operation, evidence, operations, document, config, masker)  # type: ignore[arg-type]
 
 
-def live_finding(rule: Rule, message: str, label: str, evidence: dict, operations: dict, spec: Spec, config: Config, masker: Masker,
-             identity: str | None = None) -> Finding | None:
+def live_finding(
+    rule: Rule, message: str, label: str, evidence: dict, operations: dict, document: Document, config: Config, masker: Masker, identity: str | None = None
+) -> Finding | None:
     op_ref = operations.get(_split_label(label))
     operation = Operation(op_ref.method.upper(), op_ref.path) if op_ref is not None else None
     severity = _severity(config, rule, operation)
@@ -107,7 +106,7 @@ def live_finding(rule: Rule, message: str, label: str, evidence: dict, operation
         return None
     location = None
     if op_ref is not None:
-        pos = spec.locate(op_ref.at)
+        pos = document.locate(op_ref.at)
         location = Location(op_ref.at.file, op_ref.at.pointer, *(pos or (None, None)))
     if operation is None and label:
         evidence["operation"] = label
@@ -140,7 +139,7 @@ def _redirect_note(exchange: Exchange | None) -> str:
 
 def _first_paragraph(text: str, limit: int = 200) -> str:
     """The message's first paragraph on one line (the rest goes to evidence.detail)."""
-    lines = []
+    lines: list[str] = []
     for line in text.splitlines():
         if not line.strip():
             if lines:
@@ -173,8 +172,8 @@ def merge_repeats(findings: list[Finding]) -> list[Finding]:
     return sorted(merged.values(), key=Finding.sort_key)
 
 
-def operation_index(spec: Spec) -> dict:
-    return {(op.method.upper(), op.path): op for op in spec.operations()}
+def operation_index(document: Document) -> dict:
+    return {(op.method.upper(), op.path): op for op in document.operations()}
 
 
 def _split_label(label: str) -> tuple[str, str]:

@@ -2,7 +2,7 @@
 
 IETF ``RateLimit`` / ``RateLimit-Policy`` (draft-ietf-httpapi-ratelimit-headers -08..-10) are
 Structured Field Lists (RFC 9651), parsed with ``http_sf``; the older families (``RateLimit-*``
-of drafts -00..-06, ``X-RateLimit-*``, ``X-Rate-Limit-*``) are plain integers (trap T5: reset may
+of drafts -00..-06, ``X-RateLimit-*``, ``X-Rate-Limit-*``) are plain integers (reset may
 be delta seconds or an epoch, so its magnitude is never judged).
 """
 
@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
+from typing import Any
 
-from auditor.rules.ratelimit import is_ratelimit_header
+from auditor.rules._shared import is_ratelimit_header
 
 TRIO_PREFIXES = ("ratelimit-", "x-ratelimit-", "x-rate-limit-")
 DELAY = re.compile(r"^[0-9]+$")
@@ -74,7 +75,7 @@ def _sf_list(raw: str, field: str, *, required: str, non_negative: tuple[str, ..
     import http_sf
 
     try:
-        members = http_sf.parse(raw.encode("latin-1", "replace"), tltype="list")
+        members: Any = http_sf.parse(raw.encode("latin-1", "replace"), tltype="list")
     except Exception as exc:  # http_sf raises ValueError subclasses with a position
         return [f"{field}: {raw!r} is not a Structured Field List ({_one_line(exc)})"]
     if not members:

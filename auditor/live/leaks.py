@@ -1,7 +1,7 @@
 """Strict signatures of internals leaking into response bodies: stack frames, database and driver
 errors, framework debug pages.
 
-Trap T15: words such as "error", "exception", "at" or a `trace` correlation id are not leaks.
+words such as "error", "exception", "at" or a `trace` correlation id are not leaks.
 Every pattern needs a shape only a real stack frame, driver message or debug page has (a file
 and line number, a driver's class or error-code format, a debug page's fixed title).
 """
@@ -33,7 +33,12 @@ SIGNATURES: tuple[tuple[str, str, re.Pattern[str]], ...] = tuple(
         ("database error", "PostgreSQL", r"\bpsycopg2?\.(?:errors\.\w+|Error|OperationalError|ProgrammingError|DataError|IntegrityError)\b", 0),
         ("database error", "PostgreSQL", r"\bPG::[A-Z]\w+(?:Error|Violation)\b", 0),
         ("database error", "PostgreSQL", r"\borg\.postgresql\.util\.PSQLException\b", 0),
-        ("database error", "PostgreSQL", r"\b(?:ERROR|FATAL):\s+(?:syntax error at or near|unterminated quoted string at or near|invalid input syntax for (?:type )?\w+|relation \"[^\"]+\" does not exist|column \"[^\"]+\" does not exist)", 0),
+        (
+            "database error",
+            "PostgreSQL",
+            r"\b(?:ERROR|FATAL):\s+(?:syntax error at or near|unterminated quoted string at or near|invalid input syntax for (?:type )?\w+|relation \"[^\"]+\" does not exist|column \"[^\"]+\" does not exist)",
+            0,
+        ),
         ("database error", "PDO", r"\bSQLSTATE\[[0-9A-Z]{5}\]", 0),
         ("database error", "MySQL", r"You have an error in your SQL syntax", _I),
         ("database error", "MySQL", r"\b(?:com\.mysql\.(?:cj\.)?jdbc\.exceptions|MySqlClient\.MySqlException|MySQLdb\._exceptions|pymysql\.err)\b", 0),
@@ -84,4 +89,4 @@ def find_leak(body: str | None, context: int = 100) -> Leak | None:
 
 # Values sent to string parameters to provoke driver errors (quotes, comment markers, a NoSQL
 # operator); benign to a service that uses parameterised queries.
-INJECTION_VALUES = ("'", "' OR '1'='1", "\";--", "') /*", '{"$ne": null}')
+INJECTION_VALUES = ("'", "' OR '1'='1", '";--', "') /*", '{"$ne": null}')

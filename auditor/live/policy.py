@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.config import Config
-from auditor.live.engine import Exchange
+from auditor.document.context import Context
+from auditor.document.document import At, Document, OperationRef
 from auditor.live.headers import has_ratelimit_family, lower, ratelimit_problems, retry_after_problem
 from auditor.live.leaks import find_leak
+from auditor.live.schemathesis_adapter import Exchange
 from auditor.live.select import matches
 from auditor.model import Severity
-from auditor.rules.context import Context
-from auditor.rules.health import LIVENESS, READINESS
+from auditor.rules._shared import LIVENESS, READINESS
 from auditor.rules.registry import Registry
-from auditor.spec.document import At, OperationRef, Spec
 
 SAFE = ("GET", "HEAD", "OPTIONS")
 PROBLEM_JSON = "application/problem+json"
@@ -62,12 +62,12 @@ class Policy:
     """What the checks read: the document (through the rules' ``Context``), the effective
     configuration with each rule's options, and the ``live:`` settings."""
 
-    def __init__(self, spec: Spec, config: Config, registry: Registry) -> None:
-        self.spec = spec
-        self.ctx = Context(spec, public=config.public)
+    def __init__(self, document: Document, config: Config, registry: Registry) -> None:
+        self.document = document
+        self.ctx = Context(document, public=config.public)
         self.config = config
         self.registry = registry
-        self.operations: dict[str, OperationRef] = {f"{op.method.upper()} {op.path}": op for op in spec.operations()}
+        self.operations: dict[str, OperationRef] = {f"{op.method.upper()} {op.path}": op for op in document.operations()}
         self._liveness = re.compile(LIVENESS, re.IGNORECASE)
         self._readiness = re.compile(READINESS, re.IGNORECASE)
 
@@ -140,8 +140,9 @@ def check_retry_after(observed: Iterable[Observed], policy: Policy) -> list[Issu
         found = retry_after_problem(lower(o.exchange.response_headers).get("retry-after"))
         if found is not None:
             message, serious = found
-            issues.append(Issue("ratelimit/live-retry-after", o.operation, f"{status} answer: {message}", o.exchange,
-                                severity=None if serious else Severity.INFO))
+            issues.append(
+                Issue("ratelimit/live-retry-after", o.operation, f"{status} answer: {message}", o.exchange, severity=None if serious else Severity.INFO)
+            )
     return issues
 
 
@@ -164,27 +165,41 @@ def check_error_bodies(observed: Iterable[Observed], policy: Policy) -> list[Iss
                 schema, at, media_type = declared
                 key = (at.file, at.pointer)
                 if key not in validators:
-                    validators[key] = _validator(policy.spec, schema, at)
+                    validators[key] = _validator(policy.document, schema, at)
                 if body is _NOT_JSON or body is None:
                     if "json" in media_type.lower():
-                        issues.append(Issue("errors/live-error-schema", o.operation,
-                                            f"{status} body is not JSON ({ctype or 'no Content-Type'}) but the contract documents {media_type}", ex))
+                        issues.append(
+                            Issue(
+                                "errors/live-error-schema",
+                                o.operation,
+                                f"{status} body is not JSON ({ctype or 'no Content-Type'}) but the contract documents {media_type}",
+                                ex,
+                            )
+                        )
                 else:
                     error = next(iter(sorted(validators[key].iter_errors(body), key=lambda e: list(e.path))), None)
                     if error is not None:
                         where = "/" + "/".join(map(str, error.absolute_path))
-                        issues.append(Issue("errors/live-error-schema", o.operation,
-                                            f"{status} body does not match the documented error schema: {error.message[:160]} (at {where})", ex,
-                                            {"schema": f"{at.file}#{at.pointer}", "group": f"{status} {list(error.absolute_schema_path)}"}))
+                        issues.append(
+                            Issue(
+                                "errors/live-error-schema",
+                                o.operation,
+                                f"{status} body does not match the documented error schema: {error.message[:160]} (at {where})",
+                                ex,
+                                {"schema": f"{at.file}#{at.pointer}", "group": f"{status} {list(error.absolute_schema_path)}"},
+                            )
+                        )
         if policy.problem_details:
             if ctype != PROBLEM_JSON:
                 looks_problem = isinstance(body, dict) and len({"type", "title", "status", "detail", "instance"} & set(body)) >= 2
                 note = " (a problem-details body sent as application/json)" if looks_problem and ctype == "application/json" else ""
-                issues.append(Issue("errors/live-problem-media-type", o.operation,
-                                    f"{status} answer is {ctype or 'without Content-Type'}, not {PROBLEM_JSON}{note}", ex))
+                issues.append(
+                    Issue("errors/live-problem-media-type", o.operation, f"{status} answer is {ctype or 'without Content-Type'}, not {PROBLEM_JSON}{note}", ex)
+                )
             if isinstance(body, dict) and "status" in body and body["status"] != status:
-                issues.append(Issue("errors/live-problem-status", o.operation,
-                                    f"problem body says status {body['status']!r} but the HTTP status is {status}", ex))
+                issues.append(
+                    Issue("errors/live-problem-status", o.operation, f"problem body says status {body['status']!r} but the HTTP status is {status}", ex)
+                )
     return issues
 
 
@@ -193,10 +208,15 @@ def check_leaks(observed: Iterable[Observed], policy: Policy) -> list[Issue]:
     for o in observed:
         leak = find_leak(o.exchange.response_body)
         if leak is not None:
-            issues.append(Issue("errors/live-no-leak", o.operation,
-                                f"{o.exchange.status} answer leaks a {leak.what} {leak.kind}: {leak.excerpt[:200]}", o.exchange,
-                                {"leak": {"kind": leak.kind, "what": leak.what, "excerpt": leak.excerpt},
-                                 "group": f"{o.exchange.status} {leak.kind} {leak.what}"}))
+            issues.append(
+                Issue(
+                    "errors/live-no-leak",
+                    o.operation,
+                    f"{o.exchange.status} answer leaks a {leak.what} {leak.kind}: {leak.excerpt[:200]}",
+                    o.exchange,
+                    {"leak": {"kind": leak.kind, "what": leak.what, "excerpt": leak.excerpt}, "group": f"{o.exchange.status} {leak.kind} {leak.what}"},
+                )
+            )
     return issues
 
 
@@ -261,16 +281,29 @@ def check_latency(observed: list[Observed], policy: Policy, sampled_ops: Iterabl
         if len(found) < minimum and label not in sampled_ops:
             continue  # unsafe operations are judged only when the fuzzer saw enough 2xx answers
         if len(found) < minimum:
-            p95 = f", p95 {percentile(found, 95):.0f} ms" if found else ""
-            issues.append(Issue("reliability/latency-p95", label,
-                                f"insufficient data: {len(found)} {what} answers (need {minimum}) to judge p95 against {budget:g} ms{p95}",
-                                None, {"samples": len(found)}, Severity.INFO))
+            shown = f", p95 {percentile(found, 95):.0f} ms" if found else ""
+            issues.append(
+                Issue(
+                    "reliability/latency-p95",
+                    label,
+                    f"insufficient data: {len(found)} {what} answers (need {minimum}) to judge p95 against {budget:g} ms{shown}",
+                    None,
+                    {"samples": len(found)},
+                    Severity.INFO,
+                )
+            )
             continue
         p95 = percentile(found, 95)
         if p95 > budget:
-            issues.append(Issue("reliability/latency-p95", label,
-                                f"p95 {p95:.0f} ms over the {budget:g} ms budget ({len(found)} {what} answers, max {max(found):.0f} ms)",
-                                slowest[label].exchange, {"samples": len(found), "p95_ms": round(p95, 1), "budget_ms": budget}))
+            issues.append(
+                Issue(
+                    "reliability/latency-p95",
+                    label,
+                    f"p95 {p95:.0f} ms over the {budget:g} ms budget ({len(found)} {what} answers, max {max(found):.0f} ms)",
+                    slowest[label].exchange,
+                    {"samples": len(found), "p95_ms": round(p95, 1), "budget_ms": budget},
+                )
+            )
     return issues
 
 
@@ -297,14 +330,27 @@ def check_error_rate(observed: list[Observed], policy: Policy) -> list[Issue]:
         total, failed = total + n, failed + errors
         rate = 100 * errors / n if n else 0.0
         if errors and rate > budget:
-            issues.append(Issue("reliability/error-rate", label,
-                                f"{errors} of {n} valid requests answered 5xx ({rate:.2f} %, budget {budget:g} %)",
-                                example.exchange if example else None, {"requests": n, "errors": errors, "rate_percent": round(rate, 3)}))
+            issues.append(
+                Issue(
+                    "reliability/error-rate",
+                    label,
+                    f"{errors} of {n} valid requests answered 5xx ({rate:.2f} %, budget {budget:g} %)",
+                    example.exchange if example else None,
+                    {"requests": n, "errors": errors, "rate_percent": round(rate, 3)},
+                )
+            )
     if total and failed == 0 and needed and total < needed:
-        issues.append(Issue("reliability/error-rate", None,
-                            f"no 5xx in {total} valid requests, but at least {needed} are needed to show a rate under {budget:g} % "
-                            f"(rule of three: the 95 % upper bound is {300 / total:.2f} %)",
-                            None, {"requests": total, "errors": 0, "needed": needed}, Severity.INFO))
+        issues.append(
+            Issue(
+                "reliability/error-rate",
+                None,
+                f"no 5xx in {total} valid requests, but at least {needed} are needed to show a rate under {budget:g} % "
+                f"(rule of three: the 95 % upper bound is {300 / total:.2f} %)",
+                None,
+                {"requests": total, "errors": 0, "needed": needed},
+                Severity.INFO,
+            )
+        )
     return issues
 
 
@@ -335,28 +381,28 @@ def _op_sort(label: str) -> tuple[str, str]:
     return path, method
 
 
-def inline_schema(spec: Spec, schema: Any, at: At, _seen: tuple[str, ...] = (), _depth: int = 0) -> Any:
+def inline_schema(document: Document, schema: Any, at: At, _seen: tuple[str, ...] = (), _depth: int = 0) -> Any:
     """``schema`` with every ``$ref`` replaced by its target (recursion cut to ``{}``)."""
     if _depth > 40:
         return {}
     if isinstance(schema, dict):
         if "$ref" in schema and isinstance(schema["$ref"], str):
-            target, t_at = spec.deref(schema, at)
+            target, t_at = document.deref(schema, at)
             key = f"{t_at.file}#{t_at.pointer}"
             if key in _seen or target is schema:
                 return {}
-            return inline_schema(spec, target, t_at, (*_seen, key), _depth + 1)
-        return {k: inline_schema(spec, v, at.child(k), _seen, _depth + 1) for k, v in schema.items()}
+            return inline_schema(document, target, t_at, (*_seen, key), _depth + 1)
+        return {k: inline_schema(document, v, at.child(k), _seen, _depth + 1) for k, v in schema.items()}
     if isinstance(schema, list):
-        return [inline_schema(spec, v, at.child(i), _seen, _depth + 1) for i, v in enumerate(schema)]
+        return [inline_schema(document, v, at.child(i), _seen, _depth + 1) for i, v in enumerate(schema)]
     return schema
 
 
-def _validator(spec: Spec, schema: Any, at: At):
+def _validator(document: Document, schema: Any, at: At):
     import jsonschema
 
-    resolved = inline_schema(spec, schema, at)
-    cls = jsonschema.Draft202012Validator if spec.oas_version.startswith("3.1") else jsonschema.Draft4Validator
+    resolved = inline_schema(document, schema, at)
+    cls = jsonschema.Draft202012Validator if document.oas_version.startswith("3.1") else jsonschema.Draft4Validator
     return cls(_nullable(resolved) if isinstance(resolved, dict) else {})
 
 

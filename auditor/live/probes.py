@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.live.engine import Exchange, _excerpt
+from auditor.document.context import Param
+from auditor.document.document import OperationRef
 from auditor.live.examples import UNSET, body_value, param_value, to_text
 from auditor.live.headers import lower
 from auditor.live.leaks import INJECTION_VALUES
 from auditor.live.policy import SAFE, Issue, Observed, Policy
+from auditor.live.schemathesis_adapter import Exchange, _excerpt
 from auditor.model import Severity
-from auditor.rules.context import Param
-from auditor.spec.document import OperationRef
 
 HOP_HEADERS = {"content-length", "connection", "accept-encoding", "host", "transfer-encoding", "x-schemathesis-testcaseid"}
 NOT_A_NUMBER = "auditor-not-a-number"
@@ -99,8 +99,9 @@ class Prober:
 
     # --- building requests from the document ----------------------------------------------------
 
-    def build(self, op: OperationRef, *, overrides: dict[tuple[str, str], str] | None = None, body: Any = None,
-              raw_body: bytes | None = None, with_body: bool = True) -> Built | None:
+    def build(
+        self, op: OperationRef, *, overrides: dict[tuple[str, str], str] | None = None, body: Any = None, raw_body: bytes | None = None, with_body: bool = True
+    ) -> Built | None:
         """A valid request for ``op`` (None when a required value cannot be built). ``overrides``
         replaces (location, name) values; ``body`` replaces the example body."""
         ctx = self.policy.ctx
@@ -174,7 +175,7 @@ def selected_operations(policy: Policy, selected: frozenset[tuple[str, str]] | N
 
 
 def idempotency_key_param(policy: Policy, op: OperationRef) -> Param | None:
-    from auditor.rules.idempotency import DEFAULT_HEADERS, key_param
+    from auditor.rules._shared import DEFAULT_HEADERS, key_param
 
     names = policy.options("idempotency/key-on-post").get("header-names") or DEFAULT_HEADERS
     return key_param(policy.ctx, op, list(names))
@@ -204,13 +205,22 @@ def replay(prober: Prober, op: OperationRef, notes: list[str]) -> list[Issue]:
     if second is not None:
         a, b = _comparable(first, volatile), _comparable(second, volatile)
         if first.status != second.status:
-            issues.append(Issue("idempotency/replay", lbl, f"the replay with the same key and payload answered {second.status}, the first {first.status}", second))
+            issues.append(
+                Issue("idempotency/replay", lbl, f"the replay with the same key and payload answered {second.status}, the first {first.status}", second)
+            )
         elif a != b:
             keys, diff = _difference(a, b)
             created = bool({_norm(k) for k in keys} & {"id", "uuid"}) or _location(first) != _location(second)
             what = "created a second resource" if created else "answered a different body"
-            issues.append(Issue("idempotency/replay", lbl, f"the replay with the same key and payload {what} ({diff})", second,
-                                {"first": {"status": first.status, "body": first.response_body}}))
+            issues.append(
+                Issue(
+                    "idempotency/replay",
+                    lbl,
+                    f"the replay with the same key and payload {what} ({diff})",
+                    second,
+                    {"first": {"status": first.status, "body": first.response_body}},
+                )
+            )
     changed = _changed_body(prober, op)
     if changed is not None:
         other = prober.build(op, overrides={("header", name): key}, body=changed)
@@ -218,10 +228,19 @@ def replay(prober: Prober, op: OperationRef, notes: list[str]) -> list[Issue]:
         if third is not None:
             status = third.status or 0
             if 200 <= status < 300:
-                issues.append(Issue("idempotency/replay", lbl, f"the same key with a different payload was accepted ({status}); expected {_codes(conflict)}", third))
+                issues.append(
+                    Issue("idempotency/replay", lbl, f"the same key with a different payload was accepted ({status}); expected {_codes(conflict)}", third)
+                )
             elif status not in conflict:
-                issues.append(Issue("idempotency/replay", lbl, f"the same key with a different payload answered {status}; expected {_codes(conflict)}", third,
-                                    severity=Severity.WARN))
+                issues.append(
+                    Issue(
+                        "idempotency/replay",
+                        lbl,
+                        f"the same key with a different payload answered {status}; expected {_codes(conflict)}",
+                        third,
+                        severity=Severity.WARN,
+                    )
+                )
     if key_p.required:
         without = prober.build(op)
         if without is not None:
@@ -340,7 +359,14 @@ def inject(prober: Prober, ops: list[OperationRef]) -> list[Issue]:
                     built = prober.build(op, overrides=_fresh_key(prober, op), body={**example, target: value})
                 ex = prober.send(built, lbl, "probe:injection") if built else None
                 if ex is not None and (ex.status or 0) >= 500:
-                    issues.append(Issue("reliability/server-error", lbl, f"an injection-style value {value!r} in {target if kind == 'body' else target.name} answered {ex.status}", ex))
+                    issues.append(
+                        Issue(
+                            "reliability/server-error",
+                            lbl,
+                            f"an injection-style value {value!r} in {target if kind == 'body' else target.name} answered {ex.status}",
+                            ex,
+                        )
+                    )
                     break
     return issues
 
@@ -422,8 +448,8 @@ def working_request(prober: Prober, op: OperationRef, seen: list[Observed], trie
     if built is not None:
         candidates.append(built)
     for candidate in candidates:
-        ex = prober.send(candidate, None, "probe:warmup")
-        if ex is not None and 200 <= (ex.status or 0) < 300:
+        answer = prober.send(candidate, None, "probe:warmup")
+        if answer is not None and 200 <= (answer.status or 0) < 300:
             return candidate
     return None
 
@@ -454,8 +480,14 @@ def health(prober: Prober, notes: list[str]) -> list[Issue]:
                 answered = (path, ex)
                 break
         if answered is None:
-            issues.append(Issue("health/live-probe", None, f"no {kind} endpoint is documented and none of {', '.join(tried)} answered 2xx",
-                                severity=None if kind == "liveness" else Severity.WARN))
+            issues.append(
+                Issue(
+                    "health/live-probe",
+                    None,
+                    f"no {kind} endpoint is documented and none of {', '.join(tried)} answered 2xx",
+                    severity=None if kind == "liveness" else Severity.WARN,
+                )
+            )
         else:
             notes.append(f"{kind}: undocumented {answered[0]} answered {answered[1].status}")
             issues += _judge_probe(answered[1], None, kind, limit)
@@ -480,7 +512,11 @@ def _judge_probe(ex: Exchange | None, lbl: str | None, kind: str, limit_ms: floa
         body = None
     said = body.get("status") if isinstance(body, dict) else None
     if isinstance(said, str) and said.strip().lower() not in HEALTHY:
-        return [Issue("health/live-probe", lbl, f"the {kind} probe answered {status} but its body says status {said!r} (pass, ok, up or warn expected with 2xx)", ex)]
+        return [
+            Issue(
+                "health/live-probe", lbl, f"the {kind} probe answered {status} but its body says status {said!r} (pass, ok, up or warn expected with 2xx)", ex
+            )
+        ]
     return []
 
 
@@ -510,7 +546,21 @@ def burst(prober: Prober, ops: list[OperationRef], seen: list[Observed], count: 
         if status == 429 or (status == 503 and "retry-after" in lower(ex.response_headers)):
             return []
         if status == 403 and lower(ex.response_headers).get("x-ratelimit-remaining", "").strip() == "0":
-            return [Issue("ratelimit/throttles", lbl, f"throttled with 403 and X-RateLimit-Remaining: 0 after {i + 1} requests; 429 is the standard status", ex, severity=Severity.WARN)]
+            return [
+                Issue(
+                    "ratelimit/throttles",
+                    lbl,
+                    f"throttled with 403 and X-RateLimit-Remaining: 0 after {i + 1} requests; 429 is the standard status",
+                    ex,
+                    severity=Severity.WARN,
+                )
+            ]
         return [Issue("ratelimit/throttles", lbl, f"the burst was stopped by {status} after {i + 1} requests, not 429", ex)]
-    return [Issue("ratelimit/throttles", lbl, f"not throttled within {count} requests in {time.monotonic() - started:.1f} s (the limit may be higher)",
-                  severity=Severity.INFO)]
+    return [
+        Issue(
+            "ratelimit/throttles",
+            lbl,
+            f"not throttled within {count} requests in {time.monotonic() - started:.1f} s (the limit may be higher)",
+            severity=Severity.INFO,
+        )
+    ]

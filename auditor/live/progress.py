@@ -4,9 +4,9 @@ plain lines otherwise (CI logs), and the closing summary."""
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
-from auditor.live.engine import Tick
+from auditor.live.schemathesis_adapter import Tick
 from auditor.model import Report
 
 
@@ -16,14 +16,15 @@ class Progress:
     def __init__(self, stream: TextIO | None = None, interactive: bool | None = None) -> None:
         self.stream = stream or sys.stderr
         self.interactive = self.stream.isatty() if interactive is None else interactive
-        self._rich = None
-        self._task = None
+        self._rich: Any = None
+        self._task: Any = None
         self._phase_scenarios = 0
 
     def __enter__(self) -> Progress:
         if self.interactive:
             from rich.console import Console
-            from rich.progress import BarColumn, Progress as RichProgress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
 
             self._rich = RichProgress(
                 SpinnerColumn(),
@@ -53,8 +54,9 @@ class Progress:
         what = f"{done}/{total} operations" if total else f"{done} scenarios"
         line = f"fuzz: {tick.phase} {tick.status}: {what}, {tick.requests} requests so far, {tick.failures} failures"
         if self._rich is not None:
-            self._rich.update(self._task, description=tick.phase, total=total, completed=done if total else None,
-                              ops=what, requests=tick.requests, failures=tick.failures)
+            self._rich.update(
+                self._task, description=tick.phase, total=total, completed=done if total else None, ops=what, requests=tick.requests, failures=tick.failures
+            )
             if tick.event == "phase-finished":
                 self._rich.console.print(line, highlight=False, markup=False)
         elif tick.event == "phase-finished":

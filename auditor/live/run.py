@@ -14,13 +14,18 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditor import __version__
-from auditor.errors import InputError, UsageError
-from auditor.live.engine import ALL_PHASES, Tick
+from auditor.exceptions import InputError, UsageError
+from auditor.live.schemathesis_adapter import ALL_PHASES, Tick
 from auditor.live.secrets import parse_headers
 from auditor.live.select import select
 from auditor.model import Report
+
+if TYPE_CHECKING:
+    from auditor.api import LintOptions
+    from auditor.document.document import Document
 
 RATE = re.compile(r"^\d+/(s|m|h)$")
 
@@ -44,14 +49,13 @@ class FuzzOptions:
     pack: str | None = None
     cwd: Path | None = None
     environ: Mapping[str, str] | None = None
-    lint_options: object | None = None  # an api.LintOptions (ref policy, size cap) given by `audit`
-    spec: object | None = None  # the document already loaded by `audit` (stdin and URLs are read once)
+    lint_options: LintOptions | None = None  # the ref policy and size cap, given by `audit`
+    document: Document | None = None  # the document already loaded by `audit` (stdin and URLs are read once)
 
 
-def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] | None = None,
-         on_exchange: Callable | None = None) -> Report:
+def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] | None = None, on_exchange: Callable | None = None) -> Report:
     """Fuzz the service at ``options.base_url`` against the contract in ``spec_path``."""
-    from auditor.api import LintOptions, document_info, load_effective_config, load_spec
+    from auditor.api import LintOptions, document_info, load_document, load_effective_config
     from auditor.live.findings import to_findings
     from auditor.rules import load_builtin_rules
 
@@ -59,18 +63,18 @@ def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] |
     config = load_effective_config(lint_options)
     phases = _check(options)
     headers, masker = parse_headers(options.headers, options.environ if options.environ is not None else os.environ)
-    spec = options.spec or load_spec(spec_path, lint_options)
-    selected = select(spec, options.include, options.exclude)
+    document = options.document or load_document(spec_path, lint_options)
+    selected = select(document, options.include, options.exclude)
     base_url = options.base_url.rstrip("/")
     check_reachable(base_url, min(options.request_timeout, 5.0))
     seed = options.seed if options.seed is not None else random.randrange(2**32)
 
-    from auditor.live.engine import EngineSettings, EngineSetupError, run_engine
+    from auditor.live.schemathesis_adapter import EngineSettings, EngineSetupError, run_engine
 
     is_file = spec_path != "-" and Path(spec_path).is_file()
     settings = EngineSettings(
         spec_path=str(Path(spec_path).resolve()) if is_file else None,
-        spec_data=None if is_file else spec.data,
+        spec_data=None if is_file else document.data,
         base_url=base_url,
         headers=headers,
         selected=selected,
@@ -92,10 +96,13 @@ def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] |
         raise InputError(str(exc), where=spec_path, hint="run `auditor lint` on the document first") from None
     wall = time.monotonic() - started
     if result.operations_tested == 0 and not result.failures and not result.errors:
-        raise InputError("nothing was tested: no operation produced a request", where=spec_path,
-                         hint="check that the document has operations, that --include/--exclude keep some, and that --phases "
-                              "can build requests (the examples phase needs examples in the document)")
-    findings = to_findings(result, spec, config, load_builtin_rules(), masker)
+        raise InputError(
+            "nothing was tested: no operation produced a request",
+            where=spec_path,
+            hint="check that the document has operations, that --include/--exclude keep some, and that --phases "
+            "can build requests (the examples phase needs examples in the document)",
+        )
+    findings = to_findings(result, document, config, load_builtin_rules(), masker)
     by_rule = Counter(f.rule for f in findings)
     stats = {
         "base_url": masker.text(base_url),
@@ -111,7 +118,7 @@ def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] |
     }
     return Report(
         command="fuzz",
-        documents=(document_info(spec),),
+        documents=(document_info(document),),
         findings=tuple(findings),
         stats=stats,
         tool_version=__version__,

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from auditor.errors import UsageError
+from auditor.exceptions import UsageError
 
 MASK = "***"
 SENSITIVE_NAME = re.compile(r"auth|cookie|token|secret|passw|api[-_]?key|session|signature|credential", re.I)
@@ -78,7 +78,7 @@ def parse_headers(values: Iterable[str], environ: Mapping[str, str] | None = Non
             raise UsageError(f"invalid --header {raw!r}", hint="use 'Name: value', e.g. --header 'Authorization: Bearer ${TOKEN}'")
         expanded_any = False
 
-        def expand(match: re.Match) -> str:
+        def expand(match: re.Match, name: str = name) -> str:
             nonlocal expanded_any
             var = match.group(1)
             if var not in env:

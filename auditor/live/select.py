@@ -16,8 +16,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable
 
-from auditor.errors import UsageError
-from auditor.spec.document import HTTP_METHODS, OperationRef, Spec
+from auditor.document.document import HTTP_METHODS, Document, OperationRef
+from auditor.exceptions import UsageError
 
 HELP = "METHOD, /path-glob, 'METHOD /path-glob', tag:NAME or id:operationId"
 
@@ -51,7 +51,7 @@ def check_selector(selector: str, option: str) -> None:
     raise UsageError(f"invalid {option} {selector!r}", hint=f"use {HELP}")
 
 
-def select(spec: Spec, include: Iterable[str], exclude: Iterable[str]) -> frozenset[tuple[str, str]] | None:
+def select(document: Document, include: Iterable[str], exclude: Iterable[str]) -> frozenset[tuple[str, str]] | None:
     """(METHOD, path) pairs to test; None when no selector was given (every operation)."""
     include, exclude = list(include), list(exclude)
     for sel in include:
@@ -62,7 +62,7 @@ def select(spec: Spec, include: Iterable[str], exclude: Iterable[str]) -> frozen
         return None
     chosen = frozenset(
         (op.method.upper(), op.path)
-        for op in spec.operations()
+        for op in document.operations()
         if (not include or any(matches(s, op) for s in include)) and not any(matches(s, op) for s in exclude)
     )
     if not chosen:

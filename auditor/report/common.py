@@ -76,7 +76,7 @@ def doc_section(doc: str, name: str) -> str:
     prefix = name.lower() + ":"
     for i, line in enumerate(lines):
         if line.strip().lower().startswith(prefix):
-            parts = [line.strip()[len(prefix):].strip()]
+            parts = [line.strip()[len(prefix) :].strip()]
             for nxt in lines[i + 1 :]:
                 if not nxt.strip():
                     break

@@ -51,6 +51,4 @@ def _where(f: Finding, report: Report, base_dir: str | None) -> str:
 
 
 def _fails(report: Report, fail_on: str) -> bool:
-    from auditor.cli_common import exit_code
-
-    return exit_code(report, fail_on) != 0
+    return report.exit_code(fail_on) != 0

@@ -23,8 +23,10 @@ def stats_lines(report: Report) -> list[str]:
     if latency:
         lines += _table(
             ["latency (ms)", "answers", "p50", "p95", "p99", "max", "sampled", "sampled p95"],
-            [[op, v["requests"], _ms(v["p50_ms"]), _ms(v["p95_ms"]), _ms(v["p99_ms"]), _ms(v["max_ms"]), v.get("samples", 0),
-              _ms(v.get("sampled_p95_ms"))] for op, v in latency.items()],
+            [
+                [op, v["requests"], _ms(v["p50_ms"]), _ms(v["p95_ms"]), _ms(v["p99_ms"]), _ms(v["max_ms"]), v.get("samples", 0), _ms(v.get("sampled_p95_ms"))]
+                for op, v in latency.items()
+            ],
         )
         lines.append("")
     live = stats.get("live") or {}

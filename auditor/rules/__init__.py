@@ -13,7 +13,7 @@ from auditor.rules.registry import REGISTRY, Option, Registry, Rule, Violation, 
 __all__ = ["REGISTRY", "Option", "Registry", "Rule", "Violation", "live_rule", "rule", "load_builtin_rules"]
 
 _LOADED = False
-_INFRA = {"registry", "context"}
+_INFRA = {"registry"}
 
 
 def load_builtin_rules() -> Registry:

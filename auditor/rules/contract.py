@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from auditor.rules.context import Context
+from auditor.document.context import Context
+from auditor.document.document import At
 from auditor.rules.registry import Violation, rule
-from auditor.spec.document import At
 
 
 @rule(
@@ -12,6 +12,7 @@ from auditor.spec.document import At
     severity="error",
     summary="The document validates against the OpenAPI schema for its version",
     hint="fix the node so it matches the OpenAPI specification for this version",
+    heavy=True,
 )
 def spec_valid(ctx: Context):
     """
@@ -38,9 +39,9 @@ def spec_valid(ctx: Context):
 
     Fix: change the node the message points at so it matches the specification.
     """
-    from auditor.spec.validate import validate
+    from auditor.document.validate import validate
 
-    for error in validate(ctx.spec):
+    for error in validate(ctx.document):
         yield Violation(error.message, error.at)
 
 
@@ -49,6 +50,7 @@ def spec_valid(ctx: Context):
     severity="error",
     summary="Every $ref points at something that exists and does not loop on itself",
     hint="point the $ref at an existing node (check the file name and the JSON pointer after '#')",
+    heavy=True,
 )
 def ref_resolvable(ctx: Context):
     """
@@ -97,19 +99,20 @@ def ref_allowed(ctx: Context):
     yield from _ref_problems(ctx, {"not-allowed"})
 
 
-def _follow_all_refs(spec) -> None:
+def _follow_all_refs(document) -> None:
     """Follow every $ref once, so every reachable file is loaded and every ref problem recorded
     (lazily: files loaded while walking are walked too)."""
-    if not getattr(spec, "_refs_checked", False):
-        for at, _ref in spec.walk_refs():
-            spec.deref({"$ref": _ref}, at)
-        spec._refs_checked = True  # type: ignore[attr-defined]
+    done = document.memo("contract/refs-followed")
+    if not done:
+        for at, _ref in document.walk_refs():
+            document.deref({"$ref": _ref}, at)
+        done["all"] = True
 
 
 def _ref_problems(ctx: Context, kinds: set[str]):
-    spec = ctx.spec
-    _follow_all_refs(spec)
-    for problem in spec.ref_problems.values():
+    document = ctx.document
+    _follow_all_refs(document)
+    for problem in document.ref_problems.values():
         if problem.kind in kinds:
             yield Violation(f"$ref {problem.ref!r} not followed: {problem.reason}", problem.at.child("$ref"))
 
@@ -138,8 +141,8 @@ def duplicate_key(ctx: Context):
 
     Fix: merge the two entries into one.
     """
-    _follow_all_refs(ctx.spec)
-    for f in ctx.spec.files.values():
+    _follow_all_refs(ctx.document)
+    for f in ctx.document.files.values():
         for dup in f.duplicate_keys:
             if dup.startswith("/") or dup == "":
                 yield Violation(f"key {dup.rsplit('/', 1)[-1]!r} appears more than once in this mapping", At(f.name, dup))

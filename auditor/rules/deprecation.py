@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 
-from auditor.rules.context import Context
+from auditor.document.context import Context
 from auditor.rules.registry import Option, Violation, rule
 
 DEPRECATION_HEADERS = ["Deprecation", "Sunset", "azure-deprecating"]
 SUNSET_EXTENSIONS = ["x-sunset", "x-deprecation-date", "x-sunset-date"]
 REPLACEMENT_EXTENSIONS = ["x-replaced-by", "x-replacement", "x-deprecated-by"]
-REPLACEMENT = r"(?i)\b(instead|replaced\s+(by|with)|replacement|superseded|successor|migrat\w*\s+to|moved\s+to|switch\s+to|in\s+favou?r\s+of|use\s+the\s+new|prefer)\b"
+REPLACEMENT = (
+    r"(?i)\b(instead|replaced\s+(by|with)|replacement|superseded|successor|migrat\w*\s+to|moved\s+to|switch\s+to|in\s+favou?r\s+of|use\s+the\s+new|prefer)\b"
+)
 
 
 @rule(
@@ -33,7 +35,7 @@ def documented(ctx: Context):
       `x-deprecation-message`) matches the option `replacement-pattern` ("use ... instead",
       "replaced by", "migrate to", ...), or it has an `x-replaced-by` extension.
     Deprecated parameters and schema properties are not checked: they do not imply endpoint
-    headers (T22). The header values (`@epoch` vs `true`) are the live run's business.
+    headers. The header values (`@epoch` vs `true`) are the live run's business.
 
     Why it matters: `deprecated: true` is read by documentation generators only; running
     clients learn about a deprecation through the headers, and their developers need to know
@@ -64,22 +66,18 @@ def documented(ctx: Context):
         if op.node.get("deprecated") is not True:
             continue
         where = f"{op.method.upper()} {op.path}"
-        announced = any(k in op.node for k in SUNSET_EXTENSIONS) or any(
-            names & set(ctx.response_headers(r)) for r in ctx.responses(op)
-        )
+        announced = any(k in op.node for k in SUNSET_EXTENSIONS) or any(names & set(ctx.response_headers(r)) for r in ctx.responses(op))
         if not announced:
             yield Violation(
                 f"{where} is deprecated but no response declares a Deprecation or Sunset header",
                 op.at.child("responses"),
                 operation=op,
             )
-        text = " ".join(
-            str(v) for k, v in op.node.items() if k in ("summary", "description") or (k.startswith("x-") and "deprecat" in k)
-        )
+        text = " ".join(str(v) for k, v in op.node.items() if k in ("summary", "description") or (k.startswith("x-") and "deprecat" in k))
         if not pattern.search(text) and not any(k in op.node for k in REPLACEMENT_EXTENSIONS):
             yield Violation(
                 f"{where} is deprecated but its description does not name a replacement",
                 op.at.child("description") if "description" in op.node else op.at,
-                hint="say what to use instead (\"Use GET /v2/orders instead.\") or add `x-replaced-by`",
+                hint='say what to use instead ("Use GET /v2/orders instead.") or add `x-replaced-by`',
                 operation=op,
             )

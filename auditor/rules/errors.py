@@ -1,245 +1,38 @@
 """errors/: every operation documents its failures, and error bodies are structured, machine
 readable and safe.
 
-Error bodies are read after ``$ref`` and ``allOf`` are resolved (trap T1: a problem-details base
+Error bodies are read after ``$ref`` and ``allOf`` are resolved (a problem-details base
 schema extended through ``allOf`` is still problem details). ``oneOf``/``anyOf`` bodies are judged
-branch by branch. ``default`` counts as both a 4xx and a 5xx response (trap T2), ``4XX``/``5XX``
-ranges (and the common but invalid lowercase ``4xx``) count as their class (T3). Swagger 2.0 error
-bodies are ``responses.<code>.schema`` with the media types of the effective ``produces`` (T19).
+branch by branch. ``default`` counts as both a 4xx and a 5xx response, ``4XX``/``5XX``
+ranges (and the common but invalid lowercase ``4xx``) count as their class. Swagger 2.0 error
+bodies are ``responses.<code>.schema`` with the media types of the effective ``produces``.
 A ``$ref`` that cannot be followed is skipped here: ``contract/ref-resolvable`` reports it.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
-
-from auditor.errors import InputError
-from auditor.rules.context import Context, Media, Response, is_error_status, is_json, schema_types
+from auditor.document.context import Context, Response, is_json
+from auditor.document.document import At, OperationRef
+from auditor.exceptions import InputError
+from auditor.rules._error_bodies import (
+    LEAK_NAMES,
+    SHAPE_ALIASES,
+    SHAPE_LABELS,
+    SHAPES,
+    Body,
+    View,
+    branches,
+    code_and_message_of,
+    containers,
+    described_error_bodies,
+    error_media,
+    error_responses,
+    is_hint_name,
+    shapes_of,
+    unresolved,
+)
+from auditor.rules._shared import norm, resolve, status_class
 from auditor.rules.registry import Option, Violation, rule
-from auditor.spec import pointer as jp
-from auditor.spec.document import At, OperationRef
-
-SHAPES = ("rfc9457", "microsoft", "google", "stripe", "jsonapi", "flat")
-SHAPE_ALIASES = {"azure": "microsoft", "problem": "rfc9457", "problem-details": "rfc9457", "ibm": "jsonapi"}
-SHAPE_LABELS = {
-    "rfc9457": "RFC 9457 problem details {type, title, status, detail, instance}",
-    "microsoft": "Microsoft/Azure {error: {code, message}}",
-    "google": "Google {error: {code, message, status}}",
-    "stripe": "Stripe {error: {type, message}}",
-    "jsonapi": "JSON:API {errors: [{code|status, title|detail|message}]}",
-    "flat": "flat {code, message}",
-}
-PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance"}
-CODE_NAMES = {"code", "type", "reason", "kind", "errortype", "errcode"}
-CODE_SUFFIXES = ("code",)
-MESSAGE_NAMES = {"message", "msg", "detail", "title", "description", "summary", "errordescription"}
-MESSAGE_SUFFIXES = ("message", "msg", "detail", "title", "description", "summary")
-HINT_NAMES = {
-    "help", "links", "link", "documentation", "moreinfo", "about", "target", "pointer", "param",
-    "parameter", "field", "fields", "source", "invalidparams", "location", "path", "jsonpointer",
-}  # fmt: skip
-HINT_SUFFIXES = ("link", "links", "url", "uri", "href")
-LEAK_NAMES = ["stack", "stackTrace", "stack_trace", "exception", "sqlState", "sql", "traceback", "backtrace"]
-
-
-def status_class(status: str) -> str:
-    """"4", "5", "2", ... for a code or range (``4XX``, ``4xx``), "default" for ``default``."""
-    s = status.strip().lower()
-    if s == "default":
-        return "default"
-    return s[0] if s[:1].isdigit() else ""
-
-
-def norm(name: str) -> str:
-    """Property-name comparison key: case-insensitive, ``_`` and ``-`` ignored."""
-    return re.sub(r"[_\-]", "", name).lower()
-
-
-def is_code_name(name: str, schema: Any) -> bool:
-    """A machine-readable code field: ``code``, ``errorCode``, ``type``, ``reason``, ... A numeric
-    ``status``/``statusCode``/``httpCode`` only repeats the HTTP status and does not count;
-    Google's string ``status`` (``NOT_FOUND``) does."""
-    n = norm(name)
-    numeric = isinstance(schema, dict) and bool(schema_types(schema) & {"integer", "number"})
-    if "status" in n or "http" in n:
-        return (n == "status" or n.endswith("code")) and not numeric and "string" in schema_types(schema)
-    return n in CODE_NAMES or n.endswith(CODE_SUFFIXES)
-
-
-def is_message_name(name: str) -> bool:
-    n = norm(name)
-    return n in MESSAGE_NAMES or n.endswith(MESSAGE_SUFFIXES)
-
-
-def is_hint_name(name: str) -> bool:
-    n = norm(name)
-    return n in HINT_NAMES or n.endswith(HINT_SUFFIXES)
-
-
-# --- reading error bodies ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Body:
-    """One error body schema after ``$ref`` + ``allOf`` merge: where it lives and its media type."""
-
-    schema: dict
-    at: At
-    media_type: str
-
-
-def resolve(ctx: Context, schema: Any, at: At) -> tuple[dict, At]:
-    node, node_at = ctx.deref(schema, at)
-    return ctx.merged_schema(node, node_at), node_at
-
-
-def unresolved(ctx: Context, schema: Any, at: At) -> bool:
-    """True when ``schema`` is the ``{}`` the context returns for a ``$ref`` it could not follow."""
-    if schema != {}:
-        return False
-    f = ctx.spec.files.get(at.file)
-    raw = jp.get(f.data, at.pointer, None) if f is not None else None
-    return isinstance(raw, dict) and "$ref" in raw
-
-
-def error_responses(ctx: Context, op: OperationRef) -> list[Response]:
-    return [r for r in ctx.responses(op) if is_error_status(r.status) or status_class(r.status) in ("4", "5")]
-
-
-def branches(ctx: Context, schema: dict, at: At) -> list[tuple[dict, At]]:
-    """``oneOf``/``anyOf`` alternatives (each resolved), or the schema itself."""
-    for key in ("oneOf", "anyOf"):
-        alts = schema.get(key)
-        if isinstance(alts, list) and alts and not schema.get("properties"):
-            return [resolve(ctx, s, at.child(key, i)) for i, s in enumerate(alts)]
-    return [(schema, at)]
-
-
-def error_media(ctx: Context, op: OperationRef) -> Iterator[tuple[Response, Media]]:
-    """Every JSON error body schema of ``op`` that can be resolved (``Media.schema`` as written,
-    ``$ref`` followed, ``allOf`` not merged)."""
-    for resp in error_responses(ctx, op):
-        for m in ctx.response_media(op, resp):
-            if m.schema is not None and is_json(m.media_type) and not unresolved(ctx, m.schema, m.at):
-                yield resp, m
-
-
-def error_bodies(ctx: Context, op: OperationRef) -> Iterator[tuple[Response, Body]]:
-    """Every JSON error body of ``op`` after ``allOf`` merge (each branch of a oneOf/anyOf
-    separately), once per schema location."""
-    seen: set[At] = set()
-    for resp, m in error_media(ctx, op):
-        merged, at = resolve(ctx, m.schema, m.at)
-        for schema, b_at in branches(ctx, merged, at):
-            if b_at not in seen and not unresolved(ctx, schema, b_at):
-                seen.add(b_at)
-                yield resp, Body(schema, b_at, m.media_type)
-
-
-class View:
-    """Property access on a merged object schema, names compared with ``norm``."""
-
-    def __init__(self, ctx: Context, schema: dict, at: At) -> None:
-        self.ctx, self.schema, self.at = ctx, schema, at
-        props = schema.get("properties")
-        self.props: dict[str, Any] = props if isinstance(props, dict) else {}
-        self.names = {norm(str(k)): str(k) for k in self.props}
-
-    def has(self, *names: str) -> bool:
-        return any(norm(n) in self.names for n in names)
-
-    def prop(self, name: str) -> dict | None:
-        key = self.names.get(norm(name))
-        if key is None:
-            return None
-        return resolve(self.ctx, self.props[key], self.at.child("properties", key))[0]
-
-    def child(self, name: str) -> View | None:
-        sub = self.prop(name)
-        if not isinstance(sub, dict):
-            return None
-        if "items" in sub and ("array" in schema_types(sub) or not sub.get("properties")):
-            return None
-        return View(self.ctx, sub, self.at)
-
-    def items(self, name: str) -> View | None:
-        sub = self.prop(name)
-        if not isinstance(sub, dict) or not isinstance(sub.get("items"), dict):
-            return None
-        return View(self.ctx, resolve(self.ctx, sub["items"], self.at)[0], self.at)
-
-    def at_path(self, path: str) -> bool:
-        """``error.code`` / ``errors[].code``: every segment exists."""
-        view: View | None = self
-        parts = path.strip().split(".")
-        for i, part in enumerate(parts):
-            if view is None:
-                return False
-            array = part.endswith("[]")
-            name = part[:-2] if array else part
-            if not view.has(name):
-                return False
-            if i < len(parts) - 1 or array:
-                view = view.items(name) if array else view.child(name)
-        return view is not None
-
-
-def shapes_of(ctx: Context, body: Body, custom: list[str] = ()) -> set[str]:
-    """The recognised error shapes ``body`` has (``custom`` = configured required-path lists)."""
-    found: set[str] = set()
-    if "string" in schema_types(body.schema) or "array" in schema_types(body.schema):
-        return found
-    v = View(ctx, body.schema, body.at)
-    base = body.media_type.split(";")[0].strip().lower()
-    if base.endswith("problem+json") or len({norm(n) for n in PROBLEM_MEMBERS} & set(v.names)) >= 2:
-        found.add("rfc9457")
-    err = v.child("error")
-    if err is not None:
-        if err.has("code") and err.has("message"):
-            found.add("microsoft")
-            if err.has("status"):
-                found.add("google")
-        if err.has("type") and err.has("message"):
-            found.add("stripe")
-    errs = v.items("errors")
-    if errs is not None and errs.has("code", "status") and errs.has("title", "detail", "message"):
-        found.add("jsonapi")
-    code, message = code_and_message_of(v)
-    if code and message:
-        found.add("flat")
-    for entry in custom:
-        if all(v.at_path(p) for p in entry.split(",") if p.strip()):
-            found.add("custom")
-            break
-    return found
-
-
-def containers(ctx: Context, body: Body) -> list[View]:
-    """Where code/message live: the body, its ``error`` object, the items of its ``errors`` array."""
-    v = View(ctx, body.schema, body.at)
-    out = [v]
-    for sub in (v.child("error"), v.items("errors")):
-        if sub is not None:
-            out.append(sub)
-    return out
-
-
-def _has_properties(body: Body) -> bool:
-    return bool(body.schema.get("properties"))
-
-
-def _described_error_bodies(ctx: Context):
-    """(body, operation) for every error body schema that declares properties (HEAD skipped)."""
-    for op in ctx.operations():
-        if op.method == "head":
-            continue
-        for _resp, body in error_bodies(ctx, op):
-            if _has_properties(body):
-                yield body, op
-
 
 # --- rules ------------------------------------------------------------------------------------
 
@@ -300,6 +93,7 @@ def error_responses_defined(ctx: Context):
             "your own shapes, each a comma-separated list of required property paths, e.g. 'code,message' or 'errors[].code,errors[].detail'",
         ),
     ],
+    heavy=True,
 )
 def structured_error_schema(ctx: Context):
     """
@@ -420,7 +214,7 @@ def problem_details_media_type(ctx: Context):
 
     Why it matters: RFC 9457 §3 makes the media type the signal that a body is problem details;
     generic clients and gateways branch on it. Frameworks often send the problem object as
-    `application/json` (trap T24), which is why this is a warning, not an error.
+    `application/json`, which is why this is a warning, not an error.
 
     Turn it off if your policy mandates a different error shape (Microsoft, Google, ...).
 
@@ -471,6 +265,7 @@ def _is_problem(media_type: str) -> bool:
     severity="warn",
     summary="Error bodies carry a machine-readable code and a human-readable message",
     hint="add a stable code (problem `type` or an extension `code`; `error.code`) and a message (`title`/`detail`; `error.message`)",
+    heavy=True,
 )
 def code_and_message(ctx: Context):
     """
@@ -507,7 +302,7 @@ def code_and_message(ctx: Context):
     Fix: add the missing field to the shared error schema.
     """
     cache: dict[At, tuple[bool, bool]] = {}
-    for body, op in _described_error_bodies(ctx):
+    for body, op in described_error_bodies(ctx):
         if body.at not in cache:
             found = [code_and_message_of(v) for v in containers(ctx, body)]
             both = any(c and m for c, m in found)
@@ -517,27 +312,6 @@ def code_and_message(ctx: Context):
             continue
         missing = [w for w, ok in (("machine-readable code", has_code), ("human-readable message", has_message)) if not ok]
         yield Violation(f"error body has no {' and no '.join(missing)}", body.at, operation=op)
-
-
-def code_and_message_of(v: View) -> tuple[bool, bool]:
-    """Whether the object has a code field and a message field. A string ``error`` is the code
-    when nothing else is (OAuth ``{error, error_description}``) and the message when a code
-    exists (Matrix ``{errcode, error}``)."""
-    code = message = False
-    for key in v.props:
-        if norm(str(key)) == "error":
-            continue
-        if not code and is_code_name(str(key), v.prop(str(key))):
-            code = True
-        elif not message and is_message_name(str(key)):
-            message = True
-    err = v.prop("error")
-    if isinstance(err, dict) and "string" in schema_types(err):
-        if not code:
-            code = True
-        elif not message:
-            message = True
-    return code, message
 
 
 @rule(
@@ -575,7 +349,7 @@ def recovery_hint(ctx: Context):
     Fix: add a documentation link and, for validation errors, a per-field locator.
     """
     cache: dict[At, bool] = {}
-    for body, op in _described_error_bodies(ctx):
+    for body, op in described_error_bodies(ctx):
         if body.at not in cache:
             cache[body.at] = _offers_hint(ctx, body)
         if not cache[body.at]:
@@ -601,7 +375,7 @@ def no_internal_leak(ctx: Context):
     What it checks: no schema inside an error response body (at any depth, through `$ref`,
     `allOf`, `oneOf`, `items`) declares a property named `stack`, `stackTrace`, `stack_trace`,
     `exception`, `sqlState`, `sql`, `traceback` or `backtrace` (option `names`; compared ignoring
-    case, `_` and `-`). Deliberately not flagged (trap T15): `trace` and `traceId` (correlation
+    case, `_` and `-`). Deliberately not flagged: `trace` and `traceId` (correlation
     ids, IBM), Azure's `innererror`, `debug`.
 
     Why it matters: stack traces and SQL text tell an attacker the framework, the database and

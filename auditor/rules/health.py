@@ -1,6 +1,6 @@
 """health/: the API publishes liveness and readiness endpoints.
 
-Decision (trap T21): health endpoints are often served outside the documented API (another
+Decision: health endpoints are often served outside the documented API (another
 port, outside the versioned base path), so absence from the document is a warning, not an
 error, and any prefix of literal segments is accepted (`/v1/health`, `/api/healthz`). The live
 run probes the service itself.
@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import re
 
-from auditor.rules.context import Context
+from auditor.document.context import Context
+from auditor.rules._shared import LIVENESS, READINESS
 from auditor.rules.registry import Option, Violation, rule
-
-_PREFIX = r"^(?:/[^/{}]+)*?/"
-LIVENESS = _PREFIX + r"_?(?:health(?:z|check|-check)?|livez?|liveness|ping|heartbeat|alive|health/live(?:ness)?|actuator/health(?:/liveness)?)(?:\.json)?/?$"
-READINESS = _PREFIX + r"_?(?:readyz?|readiness|health/ready(?:iness)?|actuator/health/readiness)(?:\.json)?/?$"
 
 
 def _find(ctx: Context, pattern: str):

@@ -1,22 +1,20 @@
 """idempotency/: retried mutations do not happen twice.
 
 Only POST and PATCH need a key: GET, HEAD, OPTIONS, TRACE, PUT, DELETE and the OAS 3.2 ``query``
-method are idempotent by definition (RFC 9110 §9.2.2; trap T9). Header names are compared
-case-insensitively and parameters declared at path level or in shared components count (T4,
-T10). Swagger 2.0 header parameters are read the same way (T19).
+method are idempotent by definition (RFC 9110 §9.2.2). Header names are compared
+case-insensitively and parameters declared at path level or in shared components count. Swagger 2.0 header parameters are read the same way.
 """
 
 from __future__ import annotations
 
 import re
 
-from auditor.rules.context import Context, Param, schema_types
-from auditor.rules.errors import norm, resolve
+from auditor.document.context import Context, schema_types
+from auditor.document.document import OperationRef
+from auditor.rules._shared import DEFAULT_HEADERS, key_param, norm, resolve
 from auditor.rules.registry import Option, Violation, rule
-from auditor.spec.document import OperationRef
 
 UNSAFE = ("post", "patch")
-DEFAULT_HEADERS = ["Idempotency-Key", "X-Idempotency-Key", "Repeatability-Request-ID"]
 DEFAULT_BODY_FIELDS = ["request_id", "requestId", "idempotency_key", "idempotencyKey"]
 DEFAULT_EXEMPT = (
     r"\b(search|query|find|lookup|filter|validate|verify|preview|login|logout|signin|signout|"
@@ -28,16 +26,6 @@ HEADER_NAMES = Option(
     DEFAULT_HEADERS,
     "request headers that carry an idempotency key (case-insensitive), e.g. add PayPal-Request-Id",
 )
-
-
-def key_param(ctx: Context, op: OperationRef, names: list[str]) -> Param | None:
-    """The idempotency-key header parameter of ``op`` (path-level and ``$ref``'d ones count)."""
-    headers = ctx.header_params(op)
-    for name in names:
-        p = headers.get(str(name).lower())
-        if p is not None:
-            return p
-    return None
 
 
 def words(text: str) -> str:
@@ -136,7 +124,7 @@ def key_on_post(ctx: Context):
     try:
         pattern = re.compile(str(ctx.options.get("exempt-pattern", DEFAULT_EXEMPT)), re.IGNORECASE)
     except re.error as exc:
-        from auditor.errors import InputError
+        from auditor.exceptions import InputError
 
         raise InputError(f"rule idempotency/key-on-post: option 'exempt-pattern' is not a valid regex: {exc}") from None
     for op in ctx.operations():
@@ -201,7 +189,7 @@ def conflict_documented(ctx: Context):
     What it checks: every operation that declares an idempotency-key header (option
     `header-names`) documents `409 Conflict` (a retry arrived while the first request is still
     being processed) and `422 Unprocessable Content` for a key reused with a different payload.
-    `400` is accepted instead of 422 (Zalando #230 and Stripe use it; trap T12). Ranges and
+    `400` is accepted instead of 422 (Zalando #230 and Stripe use it). Ranges and
     `default` do not count: these are specific, actionable answers.
 
     Why it matters: the two conflicts need different client reactions: wait and retry the same

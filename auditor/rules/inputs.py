@@ -1,6 +1,6 @@
 """inputs/: what a client may send is described and bounded, so the server can fail fast.
 
-Decisions (policies.md §1.7, traps T16, T17, T19):
+Decisions:
 
 - Only the request side is checked: request bodies and parameters. Response schemas stay open
   for extension (Zalando #111) and their sizes are the server's business.
@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from auditor.rules.context import Context, is_json, schema_types
+from auditor.document import pointer as jp
+from auditor.document.context import Context, is_json, schema_types
+from auditor.document.document import At, OperationRef
 from auditor.rules.registry import Option, Violation, rule
-from auditor.spec import pointer as jp
-from auditor.spec.document import At, OperationRef
 
 BOUNDED_FORMATS = ["date", "date-time", "time", "full-date", "uuid", "ipv4", "ipv6", "byte", "binary"]
 UNBOUNDED_QUANTIFIER = re.compile(r"(?<!\\)[*+]|\{\d*,\}")
@@ -104,7 +104,7 @@ def walk(ctx: Context, schema: Any, at: At) -> Iterator[Node]:
 def _expand(ctx: Context, raw: Any, raw_at: At) -> tuple[Node | None, list[tuple[Any, At]] | None]:
     """The node written at ``raw_at`` and the sub-schemas it leads to, worked out once per
     document: the same components are reached from thousands of request schemas."""
-    cache: dict[At, tuple] = ctx.spec.__dict__.setdefault("_inputs_expand_cache", {})
+    cache: dict[At, tuple] = ctx.document.memo("inputs/expand-cache")
     hit = cache.get(raw_at)
     if hit is not None:
         return hit
@@ -134,10 +134,10 @@ def _expand(ctx: Context, raw: Any, raw_at: At) -> tuple[Node | None, list[tuple
 def walk_cached(ctx: Context, schema: Any, at: At) -> list[Node]:
     """``walk`` once per schema location and document: every inputs/ rule and every operation
     that shares a component reuses the result (large specs reuse one body schema many times)."""
-    by_place: dict[At, list[Node]] = ctx.spec.__dict__.setdefault("_inputs_walk_places", {})
+    by_place: dict[At, list[Node]] = ctx.document.memo("inputs/walk-places")
     nodes = by_place.get(at)  # where the schema is written (a $ref site, or the schema itself)
     if nodes is None:
-        cache: dict[At, list[Node]] = ctx.spec.__dict__.setdefault("_inputs_walk_cache", {})
+        cache: dict[At, list[Node]] = ctx.document.memo("inputs/walk-cache")
         key = ctx.deref(schema, at)[1]  # where it leads
         nodes = cache.get(key)
         if nodes is None:
@@ -159,14 +159,14 @@ def _groups(ctx: Context, check_params: bool) -> dict[str, list[tuple[Node, tupl
     "all" (bodies and parameters), "bodies", and "size" (bodies, form fields, and with
     ``check_params`` query, header and cookie parameters). Each lists a node with its
     operations in document order, nodes in the order the grouping first reaches them."""
-    cache: dict[tuple, dict] = ctx.spec.__dict__.setdefault("_inputs_groups", {})
+    cache: dict[tuple, dict] = ctx.document.memo("inputs/groups")
     key = ("groups", check_params)
     if key not in cache:
         sized = {"formData"} | ({"query", "header", "cookie"} if check_params else set())
         entries: dict[At, list] = {}  # node.at -> [node, ops of "all", of "bodies", of "size"]
         orders: tuple[list, list, list, list] = ([], [], [], [])
         for op in ctx.operations():
-            roots = [(m.schema, m.at, (1, 2, 3)) for m in ctx.request_bodies(op) if m.schema is not None]
+            roots: list[tuple[Any, At, tuple[int, ...]]] = [(m.schema, m.at, (1, 2, 3)) for m in ctx.request_bodies(op) if m.schema is not None]
             roots += [(p.schema, p.schema_at, (1, 3) if p.location in sized else (1,)) for p in ctx.parameters(op) if p.location != "body"]
             for schema, at, slots in roots:
                 for node in walk_cached(ctx, schema, at):
@@ -186,7 +186,7 @@ def _groups(ctx: Context, check_params: bool) -> dict[str, list[tuple[Node, tupl
 
 def label(ctx: Context, node: Node) -> str:
     """A short name for messages, derived from where the node lives (stable across operations)."""
-    cache: dict[At, str] = ctx.spec.__dict__.setdefault("_inputs_label_cache", {})
+    cache: dict[At, str] = ctx.document.memo("inputs/label-cache")
     if node.at not in cache:
         cache[node.at] = _label(ctx, node)
     return cache[node.at]
@@ -210,7 +210,7 @@ def _label(ctx: Context, node: Node) -> str:
         kind = "property" if tokens[-2] == "properties" else "schema"
         return f"{kind} {tokens[-1] + suffix!r}"
     if len(tokens) >= 2 and tokens[-2] == "parameters":
-        f = ctx.spec.files.get(node.at.file)
+        f = ctx.document.files.get(node.at.file)
         param = jp.get(f.data, jp.from_tokens(tokens), None) if f is not None else None
         if isinstance(param, dict) and param.get("in") == "body":
             return "request body" + (f" {suffix!r}" if suffix else "")
@@ -263,9 +263,7 @@ def request_schemas_defined(ctx: Context):
     """
     for op in ctx.operations():
         for media in ctx.request_bodies(op):
-            structured = (is_json(media.media_type) and media.media_type.strip() != "*/*") or STRUCTURED_MEDIA.search(
-                media.media_type
-            )
+            structured = (is_json(media.media_type) and media.media_type.strip() != "*/*") or STRUCTURED_MEDIA.search(media.media_type)
             if not structured:
                 continue
             if media.schema is None:
@@ -287,18 +285,13 @@ def _literally_empty(ctx: Context, schema: Any, at: At) -> bool:
     """``{}`` as written (an unresolvable ``$ref`` also yields ``{}``: that is contract/ref-*'s)."""
     if not isinstance(schema, dict) or schema:
         return False
-    f = ctx.spec.files.get(at.file)
+    f = ctx.document.files.get(at.file)
     raw = jp.get(f.data, at.pointer, None) if f is not None else None
     return isinstance(raw, dict) and "$ref" not in raw
 
 
 def _anchored_finite(pattern: Any) -> bool:
-    return (
-        isinstance(pattern, str)
-        and pattern.startswith("^")
-        and pattern.endswith("$")
-        and not UNBOUNDED_QUANTIFIER.search(pattern)
-    )
+    return isinstance(pattern, str) and pattern.startswith("^") and pattern.endswith("$") and not UNBOUNDED_QUANTIFIER.search(pattern)
 
 
 @rule(
@@ -310,6 +303,7 @@ def _anchored_finite(pattern: Any) -> bool:
         Option("bounded-formats", list, BOUNDED_FORMATS, "formats that bound a string by themselves (binary/byte are size-limited elsewhere)"),
         _PARAMS_OPTION,
     ],
+    heavy=True,
 )
 def string_bounded(ctx: Context):
     """
@@ -363,6 +357,7 @@ def _size_nodes(ctx: Context) -> list[tuple[Node, tuple[OperationRef, ...]]]:
     summary="Arrays the client sends have a maximum number of items",
     hint="add maxItems",
     options=[_PARAMS_OPTION],
+    heavy=True,
 )
 def array_bounded(ctx: Context):
     """
@@ -393,6 +388,7 @@ def array_bounded(ctx: Context):
     severity="warn",
     summary="Numbers the client sends have a minimum and a maximum",
     hint="add minimum and maximum (or exclusiveMinimum/exclusiveMaximum, or an enum)",
+    heavy=True,
 )
 def number_bounded(ctx: Context):
     """
@@ -431,6 +427,7 @@ def number_bounded(ctx: Context):
     severity="warn",
     summary="Request objects reject unknown properties; maps are bounded",
     hint="add `additionalProperties: false` (3.1 with allOf: `unevaluatedProperties: false`); give maps a maxProperties",
+    heavy=True,
 )
 def closed_request_objects(ctx: Context):
     """
@@ -486,7 +483,12 @@ def closed_request_objects(ctx: Context):
             continue
         if composed:
             if oas31 and props:
-                yield Violation(f"composed object {label(ctx, node)} accepts unknown properties", node.at, hint="add `unevaluatedProperties: false` to the schema that holds the allOf", operations=ops)
+                yield Violation(
+                    f"composed object {label(ctx, node)} accepts unknown properties",
+                    node.at,
+                    hint="add `unevaluatedProperties: false` to the schema that holds the allOf",
+                    operations=ops,
+                )
             continue
         extra = node.get("additionalProperties")
         if extra is not None and extra is not False:

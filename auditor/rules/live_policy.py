@@ -18,8 +18,12 @@ IDEMPOTENCY_REPLAY = live_rule(
     hint="store the first answer per key and payload fingerprint; replay it for the same payload, refuse another payload",
     options=[
         Option("conflict-statuses", list, [409, 422], "statuses accepted for the same key with a different payload (400 is Zalando's choice)"),
-        Option("volatile-fields", list, ["date", "created", "created_at", "createdAt", "updated_at", "updatedAt", "timestamp", "request_id", "requestId", "trace_id", "traceId"],
-               "body properties (any depth) ignored when comparing the replayed answer"),
+        Option(
+            "volatile-fields",
+            list,
+            ["date", "created", "created_at", "createdAt", "updated_at", "updatedAt", "timestamp", "request_id", "requestId", "trace_id", "traceId"],
+            "body properties (any depth) ignored when comparing the replayed answer",
+        ),
     ],
     doc="""
     What it checks: for each POST/PATCH operation that declares an idempotency key header
@@ -47,7 +51,14 @@ RATELIMIT_HEADERS = live_rule(
     severity="warn",
     summary="2xx answers of non-exempt operations carry sane rate-limit headers",
     hint="send one rate-limit header family (IETF RateLimit/RateLimit-Policy, RateLimit-*, X-RateLimit-*) with correct values",
-    options=[Option("exempt", list, [], "operations not rate limited: METHOD, /path-glob, 'METHOD /path-glob', tag:NAME, id:operationId (health probes are always exempt)")],
+    options=[
+        Option(
+            "exempt",
+            list,
+            [],
+            "operations not rate limited: METHOD, /path-glob, 'METHOD /path-glob', tag:NAME, id:operationId (health probes are always exempt)",
+        )
+    ],
     doc="""
     What it checks: every 2xx response of an operation that is not exempt carries a rate-limit
     header family. IETF `RateLimit` and `RateLimit-Policy` are parsed as Structured Field Lists
@@ -136,7 +147,7 @@ PROBLEM_MEDIA_TYPE = live_rule(
     doc="""
     What it checks: when the pack enables `errors/problem-details-media-type`, every 4xx/5xx
     answer with a body (also for unknown paths and malformed requests) is served as
-    `application/problem+json`. Problem JSON sent as `application/json` is a warning (trap T24).
+    `application/problem+json`. Problem JSON sent as `application/json` is a warning.
 
     Why it matters: the media type tells clients the body is a problem document they can parse
     generically.
@@ -180,8 +191,7 @@ NO_LEAK = live_rule(
     stack frames (Python, Java, .NET, Node, Go, Ruby, PHP), database and driver errors
     (PostgreSQL/psycopg, MySQL, SQLite, Oracle, SQL Server, MongoDB) and framework debug pages
     (Django, Werkzeug, Rails, Laravel/Whoops, ASP.NET, Spring Whitelabel). The finding quotes
-    the matched excerpt. Words such as "error", "at" or a `trace` correlation id do not match
-    (trap T15).
+    the matched excerpt. Words such as "error", "at" or a `trace` correlation id do not match.
 
     Why it matters: stack traces and SQL errors map the internals for an attacker (OWASP API8)
     and often show that input reaches a query unescaped.
@@ -213,7 +223,7 @@ LATENCY = live_rule(
     planned samples already over budget). Fewer than `min-samples` successes is reported as info.
 
     Why it matters: the guideline's budget is p95 < 200 ms; slow tails exhaust client timeouts
-    and connection pools. Measured from the auditor's host, so network time is included (T25).
+    and connection pools. Measured from the auditor's host, so network time is included.
 
     Bad: GET /v1/items p95 = 260 ms.
 
@@ -254,8 +264,12 @@ HEALTH = live_rule(
     hint="serve a cheap liveness (e.g. /healthz) and readiness (e.g. /readyz) endpoint",
     options=[
         Option("timeout-ms", float, 1000.0, "slowest acceptable probe answer, in milliseconds"),
-        Option("paths", list, ["/healthz", "/health", "/livez", "/readyz", "/ready", "/actuator/health"],
-               "conventional paths tried when the document declares none"),
+        Option(
+            "paths",
+            list,
+            ["/healthz", "/health", "/livez", "/readyz", "/ready", "/actuator/health"],
+            "conventional paths tried when the document declares none",
+        ),
     ],
     doc="""
     What it checks: the documented liveness and readiness endpoints (the `health/liveness` and

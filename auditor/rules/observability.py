@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from auditor.rules.context import Context
+from auditor.document.context import Context
 from auditor.rules.registry import Option, Violation, rule
 
 CORRELATION_HEADERS = [

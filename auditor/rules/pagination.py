@@ -5,25 +5,97 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from auditor.rules.context import Context, is_json, schema_types
+from auditor.document.context import Context, is_json, schema_types
+from auditor.document.document import At, OperationRef
 from auditor.rules.registry import Option, Violation, rule
-from auditor.spec.document import At, OperationRef
 
 PAGE_SIZE_PARAMS = [
-    "limit", "page_size", "pagesize", "per_page", "perpage", "size", "page[size]", "page[limit]", "top", "$top",
-    "maxpagesize", "max_results", "maxresults", "max-results", "count", "take", "first", "pagelen", "rows",
+    "limit",
+    "page_size",
+    "pagesize",
+    "per_page",
+    "perpage",
+    "size",
+    "page[size]",
+    "page[limit]",
+    "top",
+    "$top",
+    "maxpagesize",
+    "max_results",
+    "maxresults",
+    "max-results",
+    "count",
+    "take",
+    "first",
+    "pagelen",
+    "rows",
 ]
 CONTINUATION_PARAMS = [
-    "cursor", "page_token", "pagetoken", "starting_after", "ending_before", "after", "before", "offset", "page",
-    "skip", "$skip", "skiptoken", "$skiptoken", "start", "startindex", "start_index", "marker", "next", "continuation",
-    "continuationtoken", "continuation_token", "nexttoken", "next_token", "from", "since", "since_id", "max_id",
-    "page[number]", "page[cursor]", "page[after]", "page[before]", "page[offset]", "pagenumber", "page_number",
+    "cursor",
+    "page_token",
+    "pagetoken",
+    "starting_after",
+    "ending_before",
+    "after",
+    "before",
+    "offset",
+    "page",
+    "skip",
+    "$skip",
+    "skiptoken",
+    "$skiptoken",
+    "start",
+    "startindex",
+    "start_index",
+    "marker",
+    "next",
+    "continuation",
+    "continuationtoken",
+    "continuation_token",
+    "nexttoken",
+    "next_token",
+    "from",
+    "since",
+    "since_id",
+    "max_id",
+    "page[number]",
+    "page[cursor]",
+    "page[after]",
+    "page[before]",
+    "page[offset]",
+    "pagenumber",
+    "page_number",
 ]
 CONTINUATION_FIELDS = [
-    "next", "nextlink", "@odata.nextlink", "next_link", "next_page", "nextpage", "next_page_token", "nextpagetoken",
-    "next_page_url", "next_cursor", "nextcursor", "cursor", "has_more", "hasmore", "has_next", "hasnext",
-    "continuation", "continuationtoken", "continuation_token", "nexttoken", "next_token", "marker", "next_marker",
-    "links", "_links", "paging", "pagination", "page_info", "pageinfo",
+    "next",
+    "nextlink",
+    "@odata.nextlink",
+    "next_link",
+    "next_page",
+    "nextpage",
+    "next_page_token",
+    "nextpagetoken",
+    "next_page_url",
+    "next_cursor",
+    "nextcursor",
+    "cursor",
+    "has_more",
+    "hasmore",
+    "has_next",
+    "hasnext",
+    "continuation",
+    "continuationtoken",
+    "continuation_token",
+    "nexttoken",
+    "next_token",
+    "marker",
+    "next_marker",
+    "links",
+    "_links",
+    "paging",
+    "pagination",
+    "page_info",
+    "pageinfo",
 ]
 NOT_ITEMS = re.compile(r"(?i)error|warning|message|problem|detail")
 ENVELOPE_FIELDS = ["items", "data", "value", "values", "results", "content", "records", "entries", "list", "elements", "hits", "nodes", "edges"]
@@ -90,7 +162,7 @@ def collection_paginated(ctx: Context):
     `page_size`, `per_page`, `top`, ...) must have a `maximum`. Requiring a page-size parameter
     too is the option `require-page-size` (on in the strict pack); without it the server is
     trusted to choose the page size. Arrays with `maxItems` up to `max-unpaged-items` are small
-    fixed collections and are not reported (T26).
+    fixed collections and are not reported.
 
     Why it matters: a list that grows with the data eventually returns a response too large to
     produce, send or parse; clients learn that in production (OWASP API4; Zalando #159; AIP-158).

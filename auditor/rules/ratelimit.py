@@ -1,25 +1,14 @@
 """ratelimit/: clients can see that they are throttled, when to retry, and how much quota is left.
 
-Header names are compared case-insensitively (trap T4), headers and responses reached through
-``$ref`` count (T3), any rate-limit header family counts and several may be declared together
-(T5), and Swagger 2.0 response headers are read the same way (T19).
+Header names are compared case-insensitively, headers and responses reached through
+``$ref`` count, any rate-limit header family counts and several may be declared together, and Swagger 2.0 response headers are read the same way.
 """
 
 from __future__ import annotations
 
-from auditor.rules.context import Context, Header
-from auditor.rules.errors import status_class
+from auditor.document.context import Context, Header
+from auditor.rules._shared import RATELIMIT_PREFIXES, is_ratelimit_header, status_class
 from auditor.rules.registry import Option, Violation, rule
-
-RATELIMIT_PREFIXES = ("ratelimit-", "x-ratelimit-", "x-rate-limit-")
-RATELIMIT_NAMES = {"ratelimit", "ratelimit-policy", "x-ratelimit", "x-rate-limit"}
-
-
-def is_ratelimit_header(name: str) -> bool:
-    """IETF ``RateLimit``/``RateLimit-Policy`` (draft -07..-10), ``RateLimit-Limit/-Remaining/-Reset``
-    (drafts -00..-06), ``X-RateLimit-*`` (GitHub, Zalando), ``X-Rate-Limit-*`` (X/Twitter)."""
-    n = name.strip().lower()
-    return n in RATELIMIT_NAMES or n.startswith(RATELIMIT_PREFIXES)
 
 
 def _zalando_alternative(headers: dict[str, Header]) -> bool:
@@ -126,7 +115,7 @@ def headers_documented(ctx: Context):
     - IETF drafts -00..-06: `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`;
     - `X-RateLimit-*` (GitHub, Zalando) and `X-Rate-Limit-*` (X/Twitter).
 
-    Declaring several families at once is fine (spectral's `oneOf` rejects that; trap T5).
+    Declaring several families at once is fine (spectral's `oneOf` rejects that).
     Operations without a 2xx response are skipped. Values (delta seconds vs epoch) are not judged.
 
     Why it matters: clients that can see their remaining quota slow down before they are

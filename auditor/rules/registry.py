@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditor.document.document import At, OperationRef
 from auditor.model import Severity, Source
-from auditor.spec.document import At, OperationRef
 
 RULE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*/[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -69,6 +69,7 @@ class Rule:
     source: Source = Source.LINT
     doc: str = ""
     module: str = ""
+    heavy: bool = False  # walks the whole document: its family is scheduled first when rules are split
 
     @property
     def family(self) -> str:
@@ -90,6 +91,9 @@ class Registry:
             raise ValueError(f"rule {item.id!r} is registered twice ({existing.module} and {item.module})")
         self.rules[item.id] = item
         return item
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self.rules[rule_id]
 
     def get(self, rule_id: str) -> Rule | None:
         return self.rules.get(rule_id)
@@ -114,6 +118,7 @@ def rule(
     summary: str,
     hint: str,
     options: Iterable[Option] = (),
+    heavy: bool = False,
     registry: Registry | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register a static rule. (Checks that only the live run performs are documented with
@@ -131,6 +136,7 @@ def rule(
                 source=Source.LINT,
                 doc=inspect.cleandoc(fn.__doc__ or ""),
                 module=getattr(fn, "__module__", ""),
+                heavy=heavy,
             )
         )
         return fn

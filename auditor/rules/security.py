@@ -1,6 +1,6 @@
 """security/: authentication is declared, applied to every operation, and not weak or leaky.
 
-Decisions (see policies.md §1.6, traps T13, T14, T19, T20):
+Decisions:
 
 - The effective requirements of an operation are its own ``security`` if the key exists, else the
   root ``security`` (inheritance). ``[]`` means unsecured; a ``{}`` entry means auth is optional.
@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from auditor.rules.context import Context, server_url, split_url
+from auditor.document.context import Context, server_url, split_url
+from auditor.document.document import At, OperationRef
 from auditor.rules.registry import Option, Violation, rule
-from auditor.spec.document import At, OperationRef
 
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 READ_METHODS = frozenset({"get", "head", "query"})
@@ -109,12 +109,12 @@ def _unsecured(ctx: Context, op: OperationRef, *, allow_optional: bool) -> Itera
     if not reqs:
         if "security" in op.node:
             msg = f"{where} turns authentication off (security: []) but is not listed as public"
-            hint = "remove `security: []`, or add the endpoint to `public:` in auditor.yaml if it is public on purpose"
-            yield Violation(msg, op.at.child("security"), hint=hint, operation=op)
+            off_hint = "remove `security: []`, or add the endpoint to `public:` in auditor.yaml if it is public on purpose"
+            yield Violation(msg, op.at.child("security"), hint=off_hint, operation=op)
             return
         auth_param = "authorization" in ctx.header_params(op)
         msg = f"{where} has no security requirement (none on the operation, none inherited from the root)"
-        hint = None
+        hint: str | None = None
         if auth_param:
             msg += "; an `Authorization` header parameter is ignored by OpenAPI"
             hint = "model the credential as a security scheme and require it (`security:`), not as a header parameter"
@@ -483,7 +483,7 @@ def auth_errors_documented(ctx: Context):
     entry, not public) documents a `401` response; when a requirement lists scopes, also `403`.
     A `4XX` range or `default` response counts (option `accept-catch-all`, off in the strict
     pack): it documents the error every 4xx shares. Public and optional-auth operations are
-    not checked (T13).
+    not checked.
 
     Why it matters: clients must tell "log in again" (401) from "you may not" (403) to recover
     correctly; undocumented auth errors are the first thing a generated client fails on.

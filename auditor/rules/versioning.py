@@ -1,10 +1,10 @@
 """versioning/: the API says which version a client talks to, and says it consistently.
 
-Where the version lives differs between guidelines (trap T7): a URL segment (server URL,
+Where the version lives differs between guidelines: a URL segment (server URL,
 Swagger 2.0 ``basePath`` or the first path segments; Google, IBM, Microsoft), a header (GitHub,
 Stripe), a query parameter (Azure ``api-version``) or the media type (Zalando). Every mechanism
 counts unless the ``allowed`` option narrows it. ``info.version`` is the version of the
-*document* in OAS 3.1 (T8), so its format and its agreement with the URL are softer checks.
+*document* in OAS 3.1, so its format and its agreement with the URL are softer checks.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.errors import InputError
-from auditor.rules.context import Context, server_url, split_url
+from auditor.document.context import Context, server_url, split_url
+from auditor.document.document import At
+from auditor.exceptions import InputError
 from auditor.rules.registry import Option, Violation, rule
-from auditor.spec.document import At
 
 MECHANISMS = ("url", "header", "query", "media-type")
 VERSION_SEGMENT = re.compile(r"^v(\d+)(?:\.\d+)*(?:[a-z]+\d*)?$|^\d{4}-\d{2}-\d{2}$", re.IGNORECASE)
@@ -46,9 +46,7 @@ def _segments(path: str) -> list[str]:
 
 def _substitute(url: str, variables: Any) -> tuple[str, bool]:
     """Server URL with variable defaults; True when a variable itself is named like a version."""
-    named_version = isinstance(variables, dict) and any(
-        VERSION_VARIABLE.match(str(name)) and f"{{{name}}}" in url for name in variables
-    )
+    named_version = isinstance(variables, dict) and any(VERSION_VARIABLE.match(str(name)) and f"{{{name}}}" in url for name in variables)
     return server_url({"url": url, "variables": variables}), named_version
 
 
@@ -126,9 +124,7 @@ def _versionable_ops(ctx: Context):
 
 def _param_mechanism(ctx: Context, location: str, pattern: re.Pattern[str]) -> bool:
     ops = list(_versionable_ops(ctx))
-    return bool(ops) and all(
-        any(p.location == location and pattern.search(p.name) for p in ctx.parameters(op)) for op in ops
-    )
+    return bool(ops) and all(any(p.location == location and pattern.search(p.name) for p in ctx.parameters(op)) for op in ops)
 
 
 def _media_mechanism(ctx: Context) -> bool:
@@ -191,7 +187,7 @@ def version_declared(ctx: Context):
     with one, old clients keep working while new ones move.
 
     Severity warn (the catalogue says error): gateways often add the version prefix outside the
-    document (trap T7), and Zalando discourages versioning altogether; strict makes it an error.
+    document, and Zalando discourages versioning altogether; strict makes it an error.
 
     Bad:
         servers: [{url: https://api.example.com}]
@@ -254,7 +250,7 @@ def info_version_semver(ctx: Context):
     (changelogs, breaking-change gates, client generators) compares versions by it.
 
     Severity warn: OAS 3.1 defines `info.version` as the version of the document, not
-    necessarily of the API (trap T8), so this is convention rather than requirement.
+    necessarily of the API, so this is convention rather than requirement.
 
     Bad:
         info: {title: Pets, version: "latest"}
@@ -301,7 +297,7 @@ def major_consistency(ctx: Context):
     Why it matters: the two numbers drift apart when a breaking change bumps one but not the
     other, and readers cannot tell which one is right.
 
-    Info: `info.version` is formally the document's version (trap T8), and a `0.x` document
+    Info: `info.version` is formally the document's version, and a `0.x` document
     behind `/v1` is a legitimate choice for some teams.
 
     Bad:

@@ -20,9 +20,9 @@ import argparse
 import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 SECRET = "S3CR3T-7f1c9e2ab4d8-OUTSIDE"  # content of the files outside the spec folders
 METADATA_SECRET = "METADATA-RESPONSE-5b2e77c1"  # what the local "metadata service" answers
@@ -104,9 +104,7 @@ def plan() -> list[Case]:
         d = doc()
         d["components"]["schemas"][schema_name] = schema
         d["components"]["schemas"].update(more)
-        d["paths"]["/things"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
-            "$ref": f"#/components/schemas/{schema_name}"
-        }
+        d["paths"]["/things"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {"$ref": f"#/components/schemas/{schema_name}"}
         return d
 
     def ref_doc(ref: str) -> dict:
@@ -130,11 +128,11 @@ def plan() -> list[Case]:
     case("broken-json", {"openapi.json": b'{"openapi": "3.0.3", "info": {,}}'}, UNREADABLE, err="invalid JSON")
     case("truncated-json", {"openapi.json": json.dumps(BASE).encode()[:-7]}, UNREADABLE, err="invalid JSON")
     case("control-character", {"openapi.yaml": b"openapi: 3.0.3\ninfo:\x01 {}\n"}, UNREADABLE, err="control characters")
-    case("control-character-json", {"openapi.json": b"\x01{\"openapi\": \"3.0.3\"}"}, UNREADABLE, err="control characters")
+    case("control-character-json", {"openapi.json": b'\x01{"openapi": "3.0.3"}'}, UNREADABLE, err="control characters")
     case("two-yaml-documents", {"openapi.yaml": b"openapi: 3.0.3\n---\nopenapi: 3.1.0\n"}, UNREADABLE, err="invalid YAML")
     case("undefined-alias", {"openapi.yaml": b"openapi: 3.0.3\ninfo: *nowhere\n"}, UNREADABLE, err="invalid YAML")
     case("complex-key", {"openapi.yaml": b"openapi: 3.0.3\n? [a, b]\n: c\n"}, UNREADABLE, err="key")
-    case("invalid-utf8", {"openapi.yaml": b"openapi: 3.0.3\ninfo: {title: \"caf\xe9\"}\n"}, UNREADABLE, err="invalid UTF-8")
+    case("invalid-utf8", {"openapi.yaml": b'openapi: 3.0.3\ninfo: {title: "caf\xe9"}\n'}, UNREADABLE, err="invalid UTF-8")
     case("invalid-utf8-json", {"openapi.json": b'{"openapi": "3.0.3", "x": "\xc3\x28"}'}, UNREADABLE, err="invalid UTF-8")
     case("utf16-bom", {"openapi.yaml": "\ufeffopenapi: 3.0.3\n".encode("utf-16")}, UNREADABLE, err="UTF-16")
     case("binary", {"openapi.yaml": bytes(range(256)) * 64}, UNREADABLE)
@@ -145,7 +143,12 @@ def plan() -> list[Case]:
     case("missing-file", {"README": b"x"}, UNREADABLE, args=["nope.yaml"], err="file not found")
     case("json-huge-integer", {"openapi.json": b'{"openapi": "3.0.3", "x": ' + b"9" * 100_000 + b"}"}, UNREADABLE, err="digits")
     case("json-lone-surrogate", {"openapi.json": json.dumps(doc(**{"x-\ud800": "\udfff"}))}, UNREADABLE, err="surrogate")
-    case("json-surrogate-pair-keys", {"openapi.json": json.dumps(doc())[:-1] + ', "x-\\ud83d\\ude00": 1, "x-\\ud83d\\ude00": 2}'}, FINDINGS, rules=("contract/duplicate-key",))
+    case(
+        "json-surrogate-pair-keys",
+        {"openapi.json": json.dumps(doc())[:-1] + ', "x-\\ud83d\\ude00": 1, "x-\\ud83d\\ude00": 2}'},
+        FINDINGS,
+        rules=("contract/duplicate-key",),
+    )
     case("yaml-surrogate-escape", {"openapi.yaml": _to_yaml(BASE) + 'x-a: "\\ud800"\n'}, UNREADABLE, err="invalid")
     case("yaml-huge-integer", {"openapi.yaml": _to_yaml(BASE) + "x-big: " + "9" * 100_000 + "\n"}, REAL)
     case("name-too-long", {"README": b"x"}, UNREADABLE, args=["a" * 5000 + ".yaml"])
@@ -196,7 +199,12 @@ def plan() -> list[Case]:
     case("deep-yaml-flow-maps", {"openapi.yaml": "openapi: 3.0.3\nx-deep: " + "{a: " * DEEP + "1" + "}" * DEEP + "\n"}, UNREADABLE, err="deeper than")
     case("deep-yaml-block", {"openapi.yaml": "openapi: 3.0.3\nx-deep:\n" + "- " * DEEP + "x\n"}, UNREADABLE, err="deeper than")
     block_maps = "".join(" " * i + "a:\n" for i in range(3000)) + " " * 3000 + "b: 1\n"
-    case("deep-yaml-block-maps", {"openapi.yaml": "openapi: 3.0.3\nx-deep:\n" + "".join(" " + line for line in block_maps.splitlines(True))}, UNREADABLE, err="deeper than")
+    case(
+        "deep-yaml-block-maps",
+        {"openapi.yaml": "openapi: 3.0.3\nx-deep:\n" + "".join(" " + line for line in block_maps.splitlines(True))},
+        UNREADABLE,
+        err="deeper than",
+    )
 
     # size: 50 MB document, over and under a cap
     big = _big_document
@@ -217,28 +225,62 @@ def plan() -> list[Case]:
     case("swagger-version-number", {"openapi.yaml": "swagger: 2.0\ninfo: {title: T, version: '1'}\npaths: {}\n"}, REAL)
     case("wrong-types", {"openapi.yaml": "openapi: 3.0.3\ninfo: just a string\npaths: [1, 2]\ncomponents: 5\n"}, FINDINGS, rules=("contract/spec-valid",))
     case("duplicate-keys-yaml", {"openapi.yaml": base_yaml + "paths: {}\n"}, FINDINGS, rules=("contract/duplicate-key",))
-    case("duplicate-keys-json", {"openapi.json": json.dumps(BASE)[:-1] + ', "info": {"title": "Again", "version": "2"}}'}, FINDINGS, rules=("contract/duplicate-key",))
-    case("control-characters", {"openapi.yaml": base_yaml.replace("title: Hostile", 'title: "\\e[31mred\\e]0;title\\a\\u202e"') + '"\\e[2J": 1\n"\\e[2J": 2\n'}, REAL)
+    case(
+        "duplicate-keys-json",
+        {"openapi.json": json.dumps(BASE)[:-1] + ', "info": {"title": "Again", "version": "2"}}'},
+        FINDINGS,
+        rules=("contract/duplicate-key",),
+    )
+    case(
+        "control-characters",
+        {"openapi.yaml": base_yaml.replace("title: Hostile", 'title: "\\e[31mred\\e]0;title\\a\\u202e"') + '"\\e[2J": 1\n"\\e[2J": 2\n'},
+        REAL,
+    )
 
     # $ref trouble
-    case("ref-cycle", {"openapi.json": with_schema("A", {"$ref": "#/components/schemas/B"}, B={"$ref": "#/components/schemas/A"})}, FINDINGS, rules=("contract/ref-resolvable",))
+    case(
+        "ref-cycle",
+        {"openapi.json": with_schema("A", {"$ref": "#/components/schemas/B"}, B={"$ref": "#/components/schemas/A"})},
+        FINDINGS,
+        rules=("contract/ref-resolvable",),
+    )
     case("ref-self", {"openapi.json": with_schema("A", {"$ref": "#/components/schemas/A"})}, FINDINGS, rules=("contract/ref-resolvable",))
-    case("ref-cycle-across-files", {
-        "openapi.json": ref_doc("a.yaml#/A"),
-        "a.yaml": "A: {$ref: 'b.yaml#/B'}\n",
-        "b.yaml": "B: {$ref: 'a.yaml#/A'}\n",
-    }, FINDINGS, rules=("contract/ref-resolvable",))
+    case(
+        "ref-cycle-across-files",
+        {
+            "openapi.json": ref_doc("a.yaml#/A"),
+            "a.yaml": "A: {$ref: 'b.yaml#/B'}\n",
+            "b.yaml": "B: {$ref: 'a.yaml#/A'}\n",
+        },
+        FINDINGS,
+        rules=("contract/ref-resolvable",),
+    )
     case("ref-root-document-cycle", {"openapi.json": ref_doc("#")}, REAL)
-    case("recursive-schema", {"openapi.json": with_schema("Node", {
-        "type": "object",
-        "properties": {"children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
-                       "parent": {"$ref": "#/components/schemas/Node"}},
-        "allOf": [{"$ref": "#/components/schemas/Node"}],
-    })}, REAL)
-    case("recursive-schema-across-files", {
-        "openapi.json": ref_doc("tree.yaml#/Tree"),
-        "tree.yaml": "Tree:\n  type: object\n  properties:\n    kids: {type: array, items: {$ref: '#/Tree'}}\n    other: {$ref: 'openapi.json#/components/schemas/Outside'}\n",
-    }, REAL)
+    case(
+        "recursive-schema",
+        {
+            "openapi.json": with_schema(
+                "Node",
+                {
+                    "type": "object",
+                    "properties": {
+                        "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}},
+                        "parent": {"$ref": "#/components/schemas/Node"},
+                    },
+                    "allOf": [{"$ref": "#/components/schemas/Node"}],
+                },
+            )
+        },
+        REAL,
+    )
+    case(
+        "recursive-schema-across-files",
+        {
+            "openapi.json": ref_doc("tree.yaml#/Tree"),
+            "tree.yaml": "Tree:\n  type: object\n  properties:\n    kids: {type: array, items: {$ref: '#/Tree'}}\n    other: {$ref: 'openapi.json#/components/schemas/Outside'}\n",
+        },
+        REAL,
+    )
     # a ref "bomb": 10 refs to 10 refs to ... (10^8 paths if expanded)
     layers = {f"L{i}": {"type": "object", "properties": {f"p{j}": {"$ref": f"#/components/schemas/L{i + 1}"} for j in range(10)}} for i in range(8)}
     layers["L8"] = {"type": "string"}
@@ -250,11 +292,31 @@ def plan() -> list[Case]:
     chain["C500"] = {"type": "string"}
     case("ref-long-chain", {"openapi.json": with_schema("C0", chain["C0"], **chain)}, REAL)
     case("ref-dangling", {"openapi.json": ref_doc("#/components/schemas/Missing")}, FINDINGS, rules=("contract/ref-resolvable",))
-    case("ref-bad-pointers", {"openapi.json": with_schema("A", {"allOf": [
-        {"$ref": "#no-slash"}, {"$ref": "#/components/schemas/~2bad"}, {"$ref": "#/paths/999"},
-        {"$ref": "#/components/schemas/A/allOf/99999"}, {"$ref": "#/%ZZ"}, {"$ref": ""}, {"$ref": "#"},
-        {"$ref": "#/components/schemas/A/allOf/-1"}, {"$ref": 5}, {"$ref": {"$ref": "#"}}, {"$ref": None},
-    ]})}, FINDINGS, rules=("contract/ref-resolvable",))
+    case(
+        "ref-bad-pointers",
+        {
+            "openapi.json": with_schema(
+                "A",
+                {
+                    "allOf": [
+                        {"$ref": "#no-slash"},
+                        {"$ref": "#/components/schemas/~2bad"},
+                        {"$ref": "#/paths/999"},
+                        {"$ref": "#/components/schemas/A/allOf/99999"},
+                        {"$ref": "#/%ZZ"},
+                        {"$ref": ""},
+                        {"$ref": "#"},
+                        {"$ref": "#/components/schemas/A/allOf/-1"},
+                        {"$ref": 5},
+                        {"$ref": {"$ref": "#"}},
+                        {"$ref": None},
+                    ]
+                },
+            )
+        },
+        FINDINGS,
+        rules=("contract/ref-resolvable",),
+    )
     case("ref-missing-file", {"openapi.json": ref_doc("missing.yaml#/X")}, FINDINGS, rules=("contract/ref-resolvable",))
     case("ref-to-directory", {"openapi.json": ref_doc("sub#/X"), "sub/a.yaml": "a: 1\n"}, FINDINGS, rules=("contract/ref-resolvable",))
     case("ref-to-broken-file", {"openapi.json": ref_doc("broken.yaml#/X"), "broken.yaml": "a: [\n"}, FINDINGS, rules=("contract/ref-resolvable",))
@@ -264,7 +326,12 @@ def plan() -> list[Case]:
     case("ref-to-alias-bomb-file", {"openapi.json": ref_doc("bomb.yaml#/i"), "bomb.yaml": bomb}, FINDINGS, rules=("contract/ref-resolvable",))
     case("ref-to-deep-file", {"openapi.json": ref_doc("deep.json"), "deep.json": "[" * DEEP + "]" * DEEP}, FINDINGS, rules=("contract/ref-resolvable",))
     case("ref-nul-byte", {"openapi.json": ref_doc("a\u0000.yaml#/X")}, FINDINGS)
-    case("ref-malformed-urls", {"openapi.json": with_schema("A", {"allOf": [{"$ref": r} for r in ("http://[x/a.yaml", "//[::1/x", "http://[]/a", "[", "a.yaml#/[")]})}, FINDINGS, rules=("contract/ref-resolvable",))
+    case(
+        "ref-malformed-urls",
+        {"openapi.json": with_schema("A", {"allOf": [{"$ref": r} for r in ("http://[x/a.yaml", "//[::1/x", "http://[]/a", "[", "a.yaml#/[")]})},
+        FINDINGS,
+        rules=("contract/ref-resolvable",),
+    )
     case("ref-very-long-name", {"openapi.json": ref_doc("a" * 5000 + ".yaml#/X")}, FINDINGS, rules=("contract/ref-resolvable",))
     case("ref-symlink-loop", {"openapi.json": ref_doc("loop.yaml#/X")}, FINDINGS, rules=("contract/ref-resolvable",), notes="symlink")
     case("ref-to-fifo", {"openapi.json": ref_doc("pipe.yaml#/X")}, FINDINGS, rules=("contract/ref-resolvable",), notes="fifo")
@@ -287,10 +354,15 @@ def plan() -> list[Case]:
     for i, ref in enumerate(outside):
         case(f"ref-outside-{i:02d}", {"openapi.json": ref_doc(ref)}, FINDINGS, rules=("contract/ref-allowed",), notes=ref)
     case("ref-outside-many", {"openapi.json": with_schema("A", {"allOf": [{"$ref": r} for r in outside]})}, FINDINGS, rules=("contract/ref-allowed",))
-    case("ref-outside-from-second-file", {
-        "openapi.json": ref_doc("inner/a.yaml#/A"),
-        "inner/a.yaml": "A: {$ref: '../../../secret/secret.yaml'}\n",
-    }, FINDINGS, rules=("contract/ref-allowed",))
+    case(
+        "ref-outside-from-second-file",
+        {
+            "openapi.json": ref_doc("inner/a.yaml#/A"),
+            "inner/a.yaml": "A: {$ref: '../../../secret/secret.yaml'}\n",
+        },
+        FINDINGS,
+        rules=("contract/ref-allowed",),
+    )
     case("ref-symlink-file-outside", {"openapi.json": ref_doc("link.yaml")}, FINDINGS, rules=("contract/ref-allowed",), notes="symlink")
     case("ref-symlink-dir-outside", {"openapi.json": ref_doc("linkdir/secret.yaml")}, FINDINGS, rules=("contract/ref-allowed",), notes="symlink")
     case("ref-symlink-to-dev-zero", {"openapi.json": ref_doc("zero.yaml")}, FINDINGS, rules=("contract/ref-allowed",), notes="symlink")
@@ -298,30 +370,75 @@ def plan() -> list[Case]:
     case("ref-file-url-upper", {"openapi.json": ref_doc(f"FILE://{secret_dir}/secret.yaml#/type")}, FINDINGS, rules=("contract/ref-allowed",))
     case("ref-file-url-no-slashes", {"openapi.json": ref_doc(f"file:{secret_dir}/secret.yaml")}, FINDINGS, rules=("contract/ref-allowed",))
     for scheme in ("ftp", "gopher", "jar:file", "data:text/plain,", "ssh"):
-        case(f"ref-scheme-{scheme.split(':')[0]}", {"openapi.json": ref_doc(f"{scheme}://{HOST}/ref-scheme/x.yaml")}, FINDINGS, rules=("contract/ref-allowed",), no_connect=True)
+        case(
+            f"ref-scheme-{scheme.split(':')[0]}",
+            {"openapi.json": ref_doc(f"{scheme}://{HOST}/ref-scheme/x.yaml")},
+            FINDINGS,
+            rules=("contract/ref-allowed",),
+            no_connect=True,
+        )
     meta = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
     case("ref-metadata-service", {"openapi.json": ref_doc(meta)}, FINDINGS, rules=("contract/ref-allowed",))
-    case("ref-metadata-service-yaml", {"openapi.yaml": _to_yaml(ref_doc("http://169.254.169.254/computeMetadata/v1/#/x"))}, FINDINGS, rules=("contract/ref-allowed",))
-    case("ref-http-listener", {"openapi.json": ref_doc(f"{listener}/ref-http-listener/latest/meta-data/")}, FINDINGS, rules=("contract/ref-allowed",), no_connect=True, extra_forbidden=(METADATA_SECRET,))
-    case("ref-https-listener", {"openapi.json": ref_doc(f"https://{HOST}/ref-https-listener/x.yaml")}, FINDINGS, rules=("contract/ref-allowed",), no_connect=True)
-    case("ref-http-listener-upper", {"openapi.json": ref_doc(f"HTTP://{HOST}/ref-http-listener-upper/x.yaml")}, FINDINGS, rules=("contract/ref-allowed",), no_connect=True)
+    case(
+        "ref-metadata-service-yaml",
+        {"openapi.yaml": _to_yaml(ref_doc("http://169.254.169.254/computeMetadata/v1/#/x"))},
+        FINDINGS,
+        rules=("contract/ref-allowed",),
+    )
+    case(
+        "ref-http-listener",
+        {"openapi.json": ref_doc(f"{listener}/ref-http-listener/latest/meta-data/")},
+        FINDINGS,
+        rules=("contract/ref-allowed",),
+        no_connect=True,
+        extra_forbidden=(METADATA_SECRET,),
+    )
+    case(
+        "ref-https-listener", {"openapi.json": ref_doc(f"https://{HOST}/ref-https-listener/x.yaml")}, FINDINGS, rules=("contract/ref-allowed",), no_connect=True
+    )
+    case(
+        "ref-http-listener-upper",
+        {"openapi.json": ref_doc(f"HTTP://{HOST}/ref-http-listener-upper/x.yaml")},
+        FINDINGS,
+        rules=("contract/ref-allowed",),
+        no_connect=True,
+    )
     case("ref-protocol-relative", {"openapi.json": ref_doc(f"//{HOST}/ref-protocol-relative/x.yaml")}, FINDINGS, no_connect=True)
-    case("stdin-with-file-ref", {"README": b"x"}, FINDINGS, args=["-"], stdin=json.dumps(ref_doc("../../secret/secret.yaml")).encode(), rules=("contract/ref-allowed",))
-    case("url-root-relative-refs", {"README": b"x"}, FINDINGS, args=[f"{listener}/root.json"], rules=("contract/ref-allowed",),
-         extra_forbidden=(METADATA_SECRET,), notes="served by the listener: one request (the root), no more")
+    case(
+        "stdin-with-file-ref",
+        {"README": b"x"},
+        FINDINGS,
+        args=["-"],
+        stdin=json.dumps(ref_doc("../../secret/secret.yaml")).encode(),
+        rules=("contract/ref-allowed",),
+    )
+    case(
+        "url-root-relative-refs",
+        {"README": b"x"},
+        FINDINGS,
+        args=[f"{listener}/root.json"],
+        rules=("contract/ref-allowed",),
+        extra_forbidden=(METADATA_SECRET,),
+        notes="served by the listener: one request (the root), no more",
+    )
 
     # --- scale ------------------------------------------------------------------------------------
     def many() -> dict:
         d = doc()
-        d["paths"] = {
-            f"/r{i}": {"get": {"operationId": f"op{i}", "responses": {"200": {"description": "ok"}}}}
-            for i in range(20_000)
-        }
+        d["paths"] = {f"/r{i}": {"get": {"operationId": f"op{i}", "responses": {"200": {"description": "ok"}}}} for i in range(20_000)}
         return d
 
     case("operations-20000", {"openapi.json": many}, REAL)
-    case("operations-20000-yaml", {"openapi.yaml": lambda: "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths:\n" + "".join(
-        f"  /r{i}:\n    get:\n      operationId: op{i}\n      responses:\n        '200': {{description: ok}}\n" for i in range(20_000))}, REAL)
+    case(
+        "operations-20000-yaml",
+        {
+            "openapi.yaml": lambda: (
+                "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths:\n"
+                + "".join(f"  /r{i}:\n    get:\n      operationId: op{i}\n      responses:\n        '200': {{description: ok}}\n" for i in range(20_000))
+            )
+        },
+        REAL,
+    )
     wide = lambda: with_schema("Wide", {"type": "object", "properties": {f"p{i}": {"type": "string"} for i in range(50_000)}})  # noqa: E731
     case("schema-50000-properties", {"openapi.json": wide}, REAL)
     case("long-string-10mb", {"openapi.yaml": lambda: base_yaml.replace("title: Hostile", "title: " + "x" * (10 * 1024 * 1024))}, REAL)
@@ -372,13 +489,15 @@ def served() -> dict[str, bytes]:
     The root document (fetched because the user named its URL) refers to other places on the
     same server, to local files and to the metadata service: none may be fetched."""
     root = json.loads(json.dumps(BASE))
-    root["components"]["schemas"]["Thing"] = {"allOf": [
-        {"$ref": "other.json#/Other"},
-        {"$ref": "../../../secret/secret.yaml"},
-        {"$ref": "/etc/passwd"},
-        {"$ref": "file:///etc/passwd"},
-        {"$ref": "http://169.254.169.254/latest/meta-data/"},
-    ]}
+    root["components"]["schemas"]["Thing"] = {
+        "allOf": [
+            {"$ref": "other.json#/Other"},
+            {"$ref": "../../../secret/secret.yaml"},
+            {"$ref": "/etc/passwd"},
+            {"$ref": "file:///etc/passwd"},
+            {"$ref": "http://169.254.169.254/latest/meta-data/"},
+        ]
+    }
     return {"/root.json": json.dumps(root).encode()}
 
 

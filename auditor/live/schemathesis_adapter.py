@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 BODY_EXCERPT = 2000
@@ -123,6 +123,7 @@ def run_engine(settings: EngineSettings, on_tick: Callable[[Tick], None] | None 
         from schemathesis.engine import events, from_schema
 
         config = schemathesis.Config.from_dict(_config_dict(settings))
+        schema: Any
         try:
             if settings.spec_path is not None:
                 schema = schemathesis.openapi.from_path(settings.spec_path, config=config)
@@ -161,7 +162,7 @@ class EngineSetupError(Exception):
 
 
 def _config_dict(s: EngineSettings) -> dict[str, Any]:
-    phases = {name: {"enabled": name in s.phases} for name in ALL_PHASES}
+    phases: dict[str, dict[str, Any]] = {name: {"enabled": name in s.phases} for name in ALL_PHASES}
     out: dict[str, Any] = {
         "base-url": s.base_url,
         "seed": s.seed,
@@ -253,8 +254,7 @@ class _Collector:
 
     def _tick(self, event: str, status: str = "") -> None:
         if self.on_tick is not None:
-            self.on_tick(Tick(self.phase, event, len(self.operations), self.operations_total, self.requests,
-                              len(self.failures) + len(self.errors), status))
+            self.on_tick(Tick(self.phase, event, len(self.operations), self.operations_total, self.requests, len(self.failures) + len(self.errors), status))
 
     def phase_started(self, name: str) -> None:
         self.phase = name
@@ -319,8 +319,10 @@ class _Collector:
         title, message = event.info.title, event.info.message
         if type(value).__name__ == "ServerUnavailable":  # the engine's outage monitor stopped the run
             kind, title = "connection", "Service went away"
-            message = (f"the service stopped accepting connections during the {phase} phase after {self.requests} answered "
-                       f"requests; the run stopped there, findings up to that point are kept\n\n{message}")
+            message = (
+                f"the service stopped accepting connections during the {phase} phase after {self.requests} answered "
+                f"requests; the run stopped there, findings up to that point are kept\n\n{message}"
+            )
         elif kind == "connection" and (reason := _network_reason(value)):
             message = f"{_one_line(message)} ({reason})\n\n{message}"
         key = (kind, event.label, title, _one_line(message))
@@ -338,8 +340,9 @@ class _Collector:
         self.stop_reason = event.stop_reason.value if hasattr(event.stop_reason, "value") else str(event.stop_reason)
         for failure in event.failures:  # after_run checks: no request of their own
             key = ("after_run", type(failure).__name__, failure.operation, failure._unique_key)
-            self.failures.setdefault(key, RawFailure(key, "after_run", failure.code, failure.title, failure.message,
-                                                     failure.operation or "", "after_run", None, "", []))
+            self.failures.setdefault(
+                key, RawFailure(key, "after_run", failure.code, failure.title, failure.message, failure.operation or "", "after_run", None, "", [])
+            )
 
     def result(self, seed: int) -> EngineResult:
         return EngineResult(
@@ -371,7 +374,7 @@ def _report_exchanges(rec: Any, on_exchange: Callable[[str, Exchange, str | None
 def _exchange(request: Any, response: Any) -> Exchange:
     """From a recorded ``schemathesis`` Request (or a ``requests.PreparedRequest``) and Response."""
     headers = {k: (v[0] if isinstance(v, list) and v else str(v)) for k, v in dict(request.headers or {}).items()}
-    uri = getattr(request, "uri", None) or getattr(request, "url", "")
+    uri = getattr(request, "uri", None) or getattr(request, "url", None) or ""
     out = Exchange(request.method, uri, headers, _excerpt(request.body))
     if response is not None:
         out.status = response.status_code

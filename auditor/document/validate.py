@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.spec import pointer as jp
-from auditor.spec.document import At, Spec
+from auditor.document import pointer as jp
+from auditor.document.document import At, Document
 
 
 @dataclass(frozen=True)
@@ -20,33 +20,33 @@ class SpecError:
     raw: tuple[str, str] = ("", "")  # (pointer, message) as openapi-spec-validator reports it
 
 
-def validate(spec: Spec) -> Iterator[SpecError]:
+def validate(document: Document) -> Iterator[SpecError]:
     """Every structural and semantic error. The fast path (``validate_fast``) is the default;
     ``AUDITOR_REFERENCE_VALIDATOR=1`` runs openapi-spec-validator itself."""
-    from auditor.spec import validate_fast
+    from auditor.document import validate_fast
 
     if not validate_fast.enabled():
-        yield from validate_reference(spec)
+        yield from validate_reference(document)
         return
     try:
-        bundle, origins = bundle_external(spec)
+        bundle, origins = bundle_external(document)
     except BundleTooLarge as exc:
-        yield _stopped(spec, str(exc))
+        yield _stopped(document, str(exc))
         return
     seen: set[tuple[str, str]] = set()
     try:
-        for ptr, message, raw_ptr, raw_message in validate_fast.errors(bundle, spec.version[0]):
-            at = _origin(ptr, origins, spec.root.name)
+        for ptr, message, raw_ptr, raw_message in validate_fast.errors(bundle, document.version[0]):
+            at = _origin(ptr, origins, document.root.name)
             message = _first_line(message)
             if (at.pointer, message) in seen:
                 continue
             seen.add((at.pointer, message))
             yield SpecError(at, message, "schema" if raw_ptr or "is a required property" in raw_message else "semantic", (raw_ptr, raw_message))
     except RecursionError:
-        yield _stopped(spec, "validation stopped: schemas nest or recurse too deeply")
+        yield _stopped(document, "validation stopped: schemas nest or recurse too deeply")
 
 
-def validate_reference(spec: Spec) -> Iterator[SpecError]:
+def validate_reference(document: Document) -> Iterator[SpecError]:
     from openapi_spec_validator import (
         OpenAPIV2SpecValidator,
         OpenAPIV30SpecValidator,
@@ -54,7 +54,7 @@ def validate_reference(spec: Spec) -> Iterator[SpecError]:
         OpenAPIV32SpecValidator,
     )
 
-    family = spec.version[0]
+    family = document.version[0]
     cls = {
         "2.0": OpenAPIV2SpecValidator,
         "3.0": OpenAPIV30SpecValidator,
@@ -62,9 +62,9 @@ def validate_reference(spec: Spec) -> Iterator[SpecError]:
         "3.2": OpenAPIV32SpecValidator,
     }[family]
     try:
-        bundle, origins = bundle_external(spec)
+        bundle, origins = bundle_external(document)
     except BundleTooLarge as exc:
-        yield _stopped(spec, str(exc))
+        yield _stopped(document, str(exc))
         return
     validator = cls(bundle, base_uri="")
     seen: set[tuple[str, str]] = set()
@@ -72,7 +72,7 @@ def validate_reference(spec: Spec) -> Iterator[SpecError]:
         errors = validator.iter_errors()
         for error in errors:
             path = [str(p) for p in getattr(error, "absolute_path", ()) or ()]
-            at = _origin(jp.from_tokens(path), origins, spec.root.name)
+            at = _origin(jp.from_tokens(path), origins, document.root.name)
             message = _first_line(getattr(error, "message", None) or str(error))
             key = (at.pointer, message)
             if key in seen:
@@ -80,14 +80,14 @@ def validate_reference(spec: Spec) -> Iterator[SpecError]:
             seen.add(key)
             yield SpecError(at, message, "schema" if path or "is a required property" in message else "semantic", (at.pointer, message))
     except RecursionError:
-        yield _stopped(spec, "validation stopped: schemas nest or recurse too deeply")
+        yield _stopped(document, "validation stopped: schemas nest or recurse too deeply")
     except Exception as exc:  # the validator raising instead of reporting is a finding, not a crash
         name = type(exc).__name__
-        yield _stopped(spec, f"{name}: {_first_line(str(exc))}")
+        yield _stopped(document, f"{name}: {_first_line(str(exc))}")
 
 
-def _stopped(spec: Spec, message: str) -> SpecError:
-    return SpecError(At(spec.root.name, ""), message, "semantic", ("", message))
+def _stopped(document: Document, message: str) -> SpecError:
+    return SpecError(At(document.root.name, ""), message, "semantic", ("", message))
 
 
 def _first_line(text: str) -> str:
@@ -103,7 +103,7 @@ def _origin(bundle_ptr: str, origins: list[tuple[str, At]], root: str) -> At:
     if best is None:
         return At(root, bundle_ptr)
     prefix, at = best
-    return At(at.file, at.pointer + bundle_ptr[len(prefix):])
+    return At(at.file, at.pointer + bundle_ptr[len(prefix) :])
 
 
 MAX_BUNDLE_NODES = 1_000_000
@@ -113,12 +113,12 @@ class BundleTooLarge(Exception):
     pass
 
 
-def bundle_external(spec: Spec) -> tuple[Any, list[tuple[str, At]]]:
+def bundle_external(document: Document) -> tuple[Any, list[tuple[str, At]]]:
     """The root document with every external ``$ref`` inlined (internal refs of the root stay
     refs). Disallowed, broken or cyclic external refs become ``{}`` (reported separately).
     Returns the bundle and the list of (bundle pointer, origin) for inlined subtrees."""
-    root = spec.root
-    if all(ref.startswith("#") for _, ref in spec.refs_in(root.name)):
+    root = document.root
+    if all(ref.startswith("#") for _, ref in document.refs_in(root.name)):
         return root.data, []
     origins: list[tuple[str, At]] = []
     budget = [MAX_BUNDLE_NODES]
@@ -127,14 +127,12 @@ def bundle_external(spec: Spec) -> tuple[Any, list[tuple[str, At]]]:
         """A copy of ``node`` (at ``file``#``ptr``), to be placed at bundle pointer ``out``."""
         budget[0] -= 1
         if budget[0] < 0:  # refs to refs to refs...: a "$ref bomb" grows exponentially when inlined
-            raise BundleTooLarge(
-                f"external $refs expand to more than {MAX_BUNDLE_NODES:,} nodes when inlined; the document was not validated"
-            )
+            raise BundleTooLarge(f"external $refs expand to more than {MAX_BUNDLE_NODES:,} nodes when inlined; the document was not validated")
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and (file != root.name or not ref.startswith("#")):
                 here = At(file, ptr)
-                target, target_at = spec.deref(node, here)
+                target, target_at = document.deref(node, here)
                 if target_at in active or target_at == here:
                     return {}
                 origins.append((out, target_at))
@@ -146,4 +144,3 @@ def bundle_external(spec: Spec) -> tuple[Any, list[tuple[str, At]]]:
 
     bundle = inline(root.data, "", "", root.name, ())
     return bundle, origins
-

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from auditor.errors import InputError
+from auditor.exceptions import InputError
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 

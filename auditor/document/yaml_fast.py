@@ -21,8 +21,8 @@ import os
 import re
 from typing import Any
 
-from auditor.spec import pointer as jp
-from auditor.spec.parse import MAX_DEPTH, Locator, _depth_error as depth_error
+from auditor.document import pointer as jp
+from auditor.document.parsed import MAX_DEPTH, Locator, depth_error
 
 # ryml node type bits (ryml.KEY, ryml.VAL, ...), fixed by its C++ NodeType_e
 _KEY, _VAL, _MAP, _SEQ, _DOC, _STREAM = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
@@ -118,7 +118,7 @@ class Scalars:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
         self.keys: dict[str, str] = {}
-        self._builder = None
+        self._builder: Any = None  # a yaml_safe.YamlBuilder, made for the first scalar PyYAML must resolve
 
     def value(self, text: str) -> Any:
         try:
@@ -139,9 +139,9 @@ class Scalars:
         if tag == "tag:yaml.org,2002:merge":
             raise Unsupported()
         if self._builder is None:
-            from auditor.spec.parse import _YamlBuilder
+            from auditor.document.yaml_safe import YamlBuilder
 
-            self._builder = _YamlBuilder("")
+            self._builder = YamlBuilder("")
         value = self._builder._scalar(yaml.ScalarNode(tag, text, style=None))
         self.values[text] = value
         return value
@@ -390,9 +390,7 @@ class RymlLocator(Locator):
                 return None  # the view starts at the text, PyYAML marks the `|`/`>`: fallback
             return self._view(tree.val(node), typ & _VALQUO)
         first = tree.first_child(node)
-        inner = None if first == _NONE else (
-            self._view(tree.key(first), tree.type(first) & _KEYQUO) if typ & _MAP else self._start(first)
-        )
+        inner = None if first == _NONE else (self._view(tree.key(first), tree.type(first) & _KEYQUO) if typ & _MAP else self._start(first))
         if inner is None:
             return None
         if typ & _FLOW or typ & _SEQ:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from auditor.spec.document import At, OperationRef, Spec
+from auditor.document.document import At, Document, OperationRef
 
 JSON_MEDIA = re.compile(r"^application/(?:[\w.+-]+\+)?json\b|^\*/\*$", re.IGNORECASE)
 ERROR_STATUS = re.compile(r"^(?:[45](?:\d\d|XX|xx)|default)$")
@@ -53,7 +53,7 @@ class Media(NamedTuple):
 class Context:
     """Handed to every rule function. ``options`` holds this rule's effective options."""
 
-    spec: Spec
+    document: Document
     options: dict[str, Any] = field(default_factory=dict)
     public: tuple[str, ...] = ()  # "METHOD /path/glob" or "/path/glob"
 
@@ -61,31 +61,39 @@ class Context:
 
     @property
     def data(self) -> dict:
-        return self.spec.data
+        return self.document.data
 
     @property
     def root(self) -> At:
-        return At(self.spec.root.name, "")
+        return At(self.document.root.name, "")
 
     @property
     def is_swagger2(self) -> bool:
-        return self.spec.is_swagger2
+        return self.document.is_swagger2
 
     def operations(self) -> Iterator[OperationRef]:
-        return iter(self._memo(("operations",), lambda: list(self.spec.operations())))
+        return iter(self._memo(("operations",), lambda: list(self.document.operations())))
 
     def _memo(self, key: tuple, compute):
         """Accessor results shared by every rule of one run (a Context is made per rule, the
-        Spec is shared): each rule walks the same operations, parameters and responses."""
-        cache = self.spec.__dict__.setdefault("_context_memo", {})
+        Document is shared): each rule walks the same operations, parameters and responses."""
+        cache = self.document.memo("context")
         try:
             return cache[key]
         except KeyError:
             value = cache[key] = compute()
             return value
 
+    def warm(self) -> None:
+        """Build the per-operation caches nearly every rule reads (parameters, request bodies,
+        responses), e.g. before the rules are split over processes that then share them."""
+        for op in self.operations():
+            self.parameters(op)
+            self.request_bodies(op)
+            self.responses(op)
+
     def deref(self, value: Any, at: At) -> tuple[Any, At]:
-        return self.spec.deref(value, at)
+        return self.document.deref(value, at)
 
     def is_public(self, op: OperationRef) -> bool:
         for entry in self.public:
@@ -213,9 +221,7 @@ class Context:
         if self.is_swagger2:
             return (self.data.get("securityDefinitions") or {}), self.root.child("securityDefinitions")
         comps = self.data.get("components") or {}
-        return (comps.get("securitySchemes") or {} if isinstance(comps, dict) else {}), self.root.child(
-            "components", "securitySchemes"
-        )
+        return (comps.get("securitySchemes") or {} if isinstance(comps, dict) else {}), self.root.child("components", "securitySchemes")
 
     # --- schemas --------------------------------------------------------------------------------
 
@@ -292,7 +298,7 @@ def server_url(server: dict) -> str:
     """A Server Object's URL with each ``{variable}`` replaced by its default (or nothing)."""
     url = str(server.get("url", ""))
     variables = server.get("variables")
-    for name, var in (variables.items() if isinstance(variables, dict) else ()):
+    for name, var in variables.items() if isinstance(variables, dict) else ():
         default = var.get("default") if isinstance(var, dict) else None
         url = url.replace("{" + str(name) + "}", str(default if default is not None else ""))
     return url

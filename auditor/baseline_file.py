@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from auditor.errors import InputError
+from auditor.exceptions import InputError
 from auditor.model import Finding, Location, Report, Severity, Source
 from auditor.report.common import display_path
 
@@ -68,7 +68,7 @@ def build(report: Report, base_dir: str | None = None) -> str:
 
 def load(path: str) -> Baseline:
     """Read a baseline file; InputError (exit 2) when it is missing or not a baseline."""
-    from auditor.spec.parse import parse
+    from auditor.document.parse import parse
 
     hint = "create it with `auditor baseline SPEC -o FILE`"
     file = Path(path)

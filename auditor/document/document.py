@@ -1,7 +1,7 @@
 """An OpenAPI document as a set of files joined by ``$ref``.
 
-``Spec`` keeps every file as parsed (internal refs stay refs) and follows references lazily:
-``spec.deref(value, at)`` returns the target and *where it lives* (file + pointer), so a rule's
+``Document`` keeps every file as parsed (internal refs stay refs) and follows references lazily:
+``document.deref(value, at)`` returns the target and *where it lives* (file + pointer), so a rule's
 finding inside a shared component, or inside a third file reached through a ref chain, points
 at the place the node is written. External files are loaded on first use, and only when the
 ref policy allows: relative files inside the ref root (default: the root document's folder).
@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import posixpath
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from auditor.errors import InputError
-from auditor.spec import pointer as jp
-from auditor.spec.parse import Locator, parse
-from auditor.spec.source import DEFAULT_MAX_BYTES, RawSource, read_source
+from auditor.document import pointer as jp
+from auditor.document.parse import Locator, parse
+from auditor.document.source import DEFAULT_MAX_BYTES, RawSource, read_source
+from auditor.exceptions import InputError
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
 MAX_REF_HOPS = 64
@@ -40,7 +40,7 @@ class At(NamedTuple):
 
 
 @dataclass
-class SpecFile:
+class DocumentFile:
     name: str  # as shown in reports
     data: Any
     locator: Locator | None
@@ -64,26 +64,28 @@ class RefPolicy:
     max_bytes: int = DEFAULT_MAX_BYTES
 
 
-class Spec:
-    """The loaded document set. Construct with ``Spec.load``."""
+class Document:
+    """The loaded document set. Construct with ``Document.load``."""
 
-    def __init__(self, root: SpecFile, policy: RefPolicy) -> None:
+    def __init__(self, root: DocumentFile, policy: RefPolicy) -> None:
         self.root = root
-        self.files: dict[str, SpecFile] = {root.name: root}
+        self.files: dict[str, DocumentFile] = {root.name: root}
         self.policy = policy
         self.ref_problems: dict[tuple[At, str], RefProblem] = {}
         self._internal_targets: dict[tuple[str, str], At] = {}  # (file, "#/...") -> target
         self._nodes: dict[At, Any] = {}  # resolved ref targets
         self._unreadable: dict[str, str] = {}  # file key -> why it could not be loaded
-        self._ref_root = (policy.ref_root or root.base_dir).resolve() if (policy.ref_root or root.base_dir) else None
+        self._memo: dict[str, Any] = {}
+        ref_root = policy.ref_root or root.base_dir
+        self._ref_root = ref_root.resolve() if ref_root is not None else None
         self.version = detect_version(root.data, root.name)
 
     # --- construction ---------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, spec: str, policy: RefPolicy | None = None) -> Spec:
+    def load(cls, source: str, policy: RefPolicy | None = None) -> Document:
         policy = policy or RefPolicy()
-        raw = read_source(spec, max_bytes=policy.max_bytes)
+        raw = read_source(source, max_bytes=policy.max_bytes)
         return cls(_parse_file(raw), policy)
 
     @property
@@ -262,10 +264,20 @@ class Spec:
                 for ptr, ref in self.refs_in(name):
                     yield At(name, ptr), ref
 
+    def memo(self, namespace: str, factory: Callable[[], Any] = dict) -> Any:
+        """The per-document store named ``namespace`` (made by ``factory`` on first use): what
+        rules and the engine compute once from the document and share for as long as it lives
+        (``"context"``, ``"inputs/expand"``, ...). Built before a split, it is shared by both
+        processes."""
+        store = self._memo.get(namespace)
+        if store is None:
+            store = self._memo[namespace] = factory()
+        return store
+
     def refs_in(self, name: str) -> list[tuple[str, str]]:
         """(pointer, ref) of every ``$ref`` string in a loaded file: one walk per file, kept.
         Pointers are spelled out only where a ``$ref`` is (the walk keeps a chain of keys)."""
-        cache: dict[str, list[tuple[str, str]]] = self.__dict__.setdefault("_refs_in", {})
+        cache: dict[str, list[tuple[str, str]]] = self.memo("refs-in")
         found = cache.get(name)
         if found is None:
             found = cache[name] = []
@@ -305,9 +317,9 @@ class OperationRef:
     path_item_at: At
 
 
-def _parse_file(raw: RawSource) -> SpecFile:
+def _parse_file(raw: RawSource) -> DocumentFile:
     parsed = parse(raw.data, raw.name)
-    return SpecFile(raw.name, parsed.data, parsed.locator, parsed.format, raw.base_dir, parsed.duplicate_keys)
+    return DocumentFile(raw.name, parsed.data, parsed.locator, parsed.format, raw.base_dir, parsed.duplicate_keys)
 
 
 def _is_within(path: Path, root: Path) -> bool:
@@ -341,10 +353,10 @@ def detect_version(data: Any, name: str) -> tuple[str, str]:
         raise InputError(
             f"unsupported OpenAPI version {version!r}",
             where=name,
-            hint="supported: swagger 2.0, openapi 3.0.x, 3.1.x and 3.2.x (quote the version: openapi: \"3.0.3\")",
+            hint='supported: swagger 2.0, openapi 3.0.x, 3.1.x and 3.2.x (quote the version: openapi: "3.0.3")',
         )
     raise InputError(
         "not an OpenAPI document: no `openapi` or `swagger` key at the top",
         where=name,
-        hint="add `openapi: 3.1.0` (or `swagger: \"2.0\"`) at the top, or check you gave the right file",
+        hint='add `openapi: 3.1.0` (or `swagger: "2.0"`) at the top, or check you gave the right file',
     )

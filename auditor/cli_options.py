@@ -1,0 +1,89 @@
+"""Command-line options shared by the commands (same names, same meaning everywhere), as typer
+annotated types, and the ``FuzzOptions`` built from the live ones."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+FormatOpt = Annotated[
+    Optional[str],
+    typer.Option("--format", "-f", help="Output format for stdout: console, json, sarif, junit, github, gitlab, markdown. Default: console."),
+]
+OutputOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the report to FILE instead of stdout, or FORMAT=FILE to also write that format (repeatable). Files are written atomically.",
+    ),
+]
+FailOnOpt = Annotated[
+    str,
+    typer.Option("--fail-on", help="Exit 1 when a finding is at or above: error, warn, info, never."),
+]
+ConfigOpt = Annotated[Optional[str], typer.Option("--config", help="Project config file (default: auditor.yaml found upward).")]
+PackOpt = Annotated[Optional[str], typer.Option("--pack", help="Policy pack: minimal, recommended, strict, or a pack file.")]
+BaselineOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--baseline", help="Hide the findings recorded in this baseline file (made by `auditor baseline`); entries that match nothing are reported as stale."
+    ),
+]
+SpecsArg = Annotated[list[str], typer.Argument(help="OpenAPI documents: file paths, '-' for stdin, or http(s):// URLs.")]
+AllowRemoteRefsOpt = Annotated[bool, typer.Option("--allow-remote-refs", help="Follow http(s) $refs.")]
+RefRootOpt = Annotated[Optional[str], typer.Option("--ref-root", help="Folder that file $refs may point into (default: the document's folder).")]
+MaxSizeOpt = Annotated[int, typer.Option("--max-size", help="Largest document accepted, in MiB.")]
+RuleOpt = Annotated[Optional[list[str]], typer.Option("--rule", help="Run only this rule (repeatable).")]
+
+# live options, shared by `fuzz` and `audit` (same names, same meaning)
+SpecArg = Annotated[str, typer.Argument(help="The OpenAPI document the service must follow: file path, '-' or http(s):// URL.")]
+_BASE_URL = typer.Option("--base-url", help="Root URL of the running service, e.g. http://127.0.0.1:8080.")
+BaseUrlOpt = Annotated[str, _BASE_URL]
+OptionalBaseUrlOpt = Annotated[Optional[str], _BASE_URL]
+MaxExamplesOpt = Annotated[int, typer.Option("--max-examples", "-n", help="Generated examples per operation and phase.")]
+SeedOpt = Annotated[
+    Optional[int], typer.Option("--seed", help="Seed: the same seed sends the same requests (with --workers 1). Default: random, printed in the summary.")
+]
+MaxTimeOpt = Annotated[Optional[float], typer.Option("--max-time", help="Time budget for the whole run, in seconds (the fuzzer may use all of it).")]
+WorkersOpt = Annotated[int, typer.Option("--workers", help="Concurrent workers.")]
+RequestTimeoutOpt = Annotated[
+    float, typer.Option("--request-timeout", help="Seconds to wait for each response; a slower one is a reliability/timeout finding.")
+]
+HeaderOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--header", "-H", help="'Name: value' sent with every request (repeatable); ${VAR} is read from the environment. Secrets are masked in every output."
+    ),
+]
+IncludeOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--include", help="Test only matching operations (repeatable): METHOD, /path-glob, 'METHOD /path-glob', tag:NAME, id:operationId."),
+]
+ExcludeOpt = Annotated[Optional[list[str]], typer.Option("--exclude", help="Skip matching operations (repeatable); same syntax as --include.")]
+PhasesOpt = Annotated[Optional[str], typer.Option("--phases", help="Comma-separated phases: examples, coverage, fuzzing, stateful (default: all).")]
+RateLimitOpt = Annotated[Optional[str], typer.Option("--rate-limit", help="Most requests sent per second/minute/hour, e.g. 100/s.")]
+TlsVerifyOpt = Annotated[bool, typer.Option("--tls-verify/--no-tls-verify", help="Verify the service's TLS certificate.")]
+
+
+def fuzz_options(base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack):
+    """The ``FuzzOptions`` for the live options above (one place for `fuzz` and `audit`)."""
+    from auditor.live.run import FuzzOptions
+
+    return FuzzOptions(
+        base_url=base_url,
+        max_examples=max_examples,
+        seed=seed,
+        max_time=max_time,
+        workers=workers,
+        request_timeout=request_timeout,
+        headers=header or [],
+        include=include or [],
+        exclude=exclude or [],
+        phases=[phases] if phases else None,
+        rate_limit=rate_limit,
+        tls_verify=tls_verify,
+        config_file=config,
+        pack=pack,
+    )

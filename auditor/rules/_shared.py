@@ -1,0 +1,64 @@
+"""Helpers shared by several rule families and by the live checks: status classes, property-name
+comparison, schema resolution, rate-limit header names, health endpoint paths and the
+idempotency key of an operation. (Rule modules import from here, never from each other.)"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from auditor.document.context import Context, Param
+from auditor.document.document import At, OperationRef
+
+
+def status_class(status: str) -> str:
+    """ "4", "5", "2", ... for a code or range (``4XX``, ``4xx``), "default" for ``default``."""
+    s = status.strip().lower()
+    if s == "default":
+        return "default"
+    return s[0] if s[:1].isdigit() else ""
+
+
+def norm(name: str) -> str:
+    """Property-name comparison key: case-insensitive, ``_`` and ``-`` ignored."""
+    return re.sub(r"[_\-]", "", name).lower()
+
+
+def resolve(ctx: Context, schema: Any, at: At) -> tuple[dict, At]:
+    node, node_at = ctx.deref(schema, at)
+    return ctx.merged_schema(node, node_at), node_at
+
+
+# --- rate limits ---
+
+RATELIMIT_PREFIXES = ("ratelimit-", "x-ratelimit-", "x-rate-limit-")
+RATELIMIT_NAMES = {"ratelimit", "ratelimit-policy", "x-ratelimit", "x-rate-limit"}
+
+
+def is_ratelimit_header(name: str) -> bool:
+    """IETF ``RateLimit``/``RateLimit-Policy`` (draft -07..-10), ``RateLimit-Limit/-Remaining/-Reset``
+    (drafts -00..-06), ``X-RateLimit-*`` (GitHub, Zalando), ``X-Rate-Limit-*`` (X/Twitter)."""
+    n = name.strip().lower()
+    return n in RATELIMIT_NAMES or n.startswith(RATELIMIT_PREFIXES)
+
+
+# --- health endpoints ---
+
+_PREFIX = r"^(?:/[^/{}]+)*?/"
+LIVENESS = _PREFIX + r"_?(?:health(?:z|check|-check)?|livez?|liveness|ping|heartbeat|alive|health/live(?:ness)?|actuator/health(?:/liveness)?)(?:\.json)?/?$"
+READINESS = _PREFIX + r"_?(?:readyz?|readiness|health/ready(?:iness)?|actuator/health/readiness)(?:\.json)?/?$"
+
+
+# --- idempotency keys ---
+
+DEFAULT_HEADERS = ["Idempotency-Key", "X-Idempotency-Key", "Repeatability-Request-ID"]
+
+
+def key_param(ctx: Context, op: OperationRef, names: list[str]) -> Param | None:
+    """The idempotency-key header parameter of ``op`` (path-level and ``$ref``'d ones count)."""
+    headers = ctx.header_params(op)
+    for name in names:
+        p = headers.get(str(name).lower())
+        if p is not None:
+            return p
+    return None
