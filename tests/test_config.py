@@ -149,3 +149,19 @@ def test_rule_flag_runs_a_rule_the_pack_leaves_off(cli, write):
     spec = write("a.yaml", "openapi: 3.0.3\ninfo: {title: T, version: 1.0.0}\npaths: {}\n")
     r = cli(["lint", str(spec), "--pack", "minimal", "--rule", "health/liveness", "-f", "json"])
     assert [f["rule"] for f in json.loads(r.out)["findings"]] == ["health/liveness"]
+
+
+def test_strict_enables_every_rule_and_a_rule_in_no_pack_is_off():
+    """Lint and live rules follow one enable rule: on when a pack names them, off otherwise."""
+    from auditor.config import Config, load_pack
+    from auditor.live.findings import live_finding
+    from auditor.live.secrets import Masker
+    from auditor.rules import load_builtin_rules
+
+    registry = load_builtin_rules()
+    strict = load_pack(registry, "strict")
+    assert [r.id for r in registry if not strict.setting(r).enabled] == []
+    empty = Config()  # a pack that names no rule
+    assert not empty.setting(registry["contract/spec-valid"]).enabled
+    assert not empty.setting(registry["contract/status-code"]).enabled
+    assert live_finding(registry["contract/status-code"], "m", "", {}, {}, None, empty, Masker()) is None

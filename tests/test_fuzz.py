@@ -99,10 +99,10 @@ def test_same_failure_many_times_is_one_finding(drifted_run):
 def test_summary_and_stats(drifted_run):
     result, report, *_ = drifted_run
     stats = report["stats"]
-    assert stats["operations_tested"] == stats["operations_total"] == 6
+    assert stats["operations_tested"] == stats["operations_total"] == 7
     assert stats["requests"] > 50 and stats["requests_per_second"] > 0 and stats["seed"] == int(SEED)
     assert sum(stats["findings_by_rule"].values()) == len(report["findings"])
-    assert "tested 6/6 operations" in result.err and "findings by rule" in result.err
+    assert "tested 7/7 operations" in result.err and "findings by rule" in result.err
     for phase in ("examples", "coverage", "fuzzing", "stateful"):  # not a terminal: one plain line per phase
         assert f"fuzz: {phase} " in result.err
 
@@ -126,7 +126,7 @@ def test_conformant_mode_has_no_error_findings(conformant_run):
     errors = [(f["rule"], f["operation"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
     assert errors == []
     assert result.code == 0
-    assert report["stats"]["operations_tested"] == 6
+    assert report["stats"]["operations_tested"] == 7
 
 
 def test_stray_schemathesis_toml_is_ignored(tmp_path, monkeypatch):
