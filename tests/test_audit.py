@@ -43,6 +43,8 @@ def _found(report) -> set[tuple[str, str]]:
     return {(f["rule"], f"{f['operation']['method']} {f['operation']['path']}") for f in report["findings"] if f["operation"]}
 
 
+@pytest.mark.live
+@pytest.mark.slow
 @pytest.mark.parametrize("drift", list(DRIFTS.values()), ids=list(DRIFTS))
 def test_every_seeded_drift_is_reported_by_audit(drifted_audit, drift):
     result, report, _ = drifted_audit
@@ -50,6 +52,8 @@ def test_every_seeded_drift_is_reported_by_audit(drifted_audit, drift):
     assert (drift.rule, drift.operation) in _found(report), f"{drift.name} ({drift.description}) not reported"
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_conformant_service_has_no_error_finding(conformant_audit):
     result, report = conformant_audit
     errors = [(f["rule"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
@@ -60,6 +64,8 @@ def test_conformant_service_has_no_error_finding(conformant_audit):
     assert any("429" in note for note in report["stats"]["live"]["notes"])
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_live_policy_findings_are_live_with_evidence(drifted_audit):
     _, report, _ = drifted_audit
     replay = [f for f in report["findings"] if f["rule"] == "idempotency/replay"]
@@ -73,6 +79,8 @@ def test_live_policy_findings_are_live_with_evidence(drifted_audit):
     assert TOKEN not in json.dumps(report)
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_latency_table_and_operation_join_in_json_and_console(drifted_audit):
     _, report, console = drifted_audit
     latency = report["stats"]["latency"]
@@ -88,12 +96,16 @@ def test_latency_table_and_operation_join_in_json_and_console(drifted_audit):
     assert "latency (ms)" in console and "sampled p95" in console
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_error_rate_is_honest_about_small_samples(conformant_audit):
     _, report = conformant_audit
     note = next(f for f in report["findings"] if f["rule"] == "reliability/error-rate")
     assert note["severity"] == "info" and "3000" in note["message"]
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_read_only_sends_only_safe_methods_and_says_so():
     """Also: the document from standard input is read once and serves lint and the live run."""
     with running("conformant", token=TOKEN) as service:

@@ -408,6 +408,7 @@ def _dump(data) -> bytes:
     return json.dumps(data, allow_nan=True).encode()
 
 
+@pytest.mark.corpus
 @FEWER
 @given(st.data())
 def test_mutated_corpus_bytes(workdir, config, data):
@@ -417,6 +418,8 @@ def test_mutated_corpus_bytes(workdir, config, data):
     check(workdir, config, source.name, mutated)
 
 
+@pytest.mark.corpus
+@pytest.mark.slow
 @CI
 @given(st.data())
 def test_mutated_corpus_trees(workdir, config, data):
@@ -446,6 +449,7 @@ def test_small_specs_as_mutated_yaml(workdir, config, doc, eol, data):
     check(workdir, config, "openapi.yaml", data.draw(byte_mutations(text), label="mutated"))
 
 
+@pytest.mark.corpus
 def test_sample_is_varied():
     """The corpus sample covers both formats and every OAS family present (when it exists)."""
     _need_corpus()
