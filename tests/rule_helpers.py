@@ -1,4 +1,5 @@
-"""Run one rule over an inline document (and optional extra files) with chosen options."""
+"""Run one rule over an inline document (and optional extra files) with chosen options, and the
+small documents the rule tests (tests/rules/) build on."""
 
 from __future__ import annotations
 
@@ -39,3 +40,36 @@ def operations(finding: Finding) -> list[str]:
     if finding.evidence and "operations" in finding.evidence:
         return list(finding.evidence["operations"])
     return [str(finding.operation)] if finding.operation else []
+
+
+PROBLEM = """
+    Problem:
+      type: object
+      properties:
+        type: {type: string, format: uri-reference}
+        title: {type: string}
+        status: {type: integer}
+        detail: {type: string}
+"""
+
+
+def doc3(responses: str, components: str = "") -> str:
+    """A 3.0 document with GET and POST /pets sharing the given `responses` block."""
+    body = f"""
+openapi: 3.0.3
+info: {{title: t, version: 1.0.0}}
+paths:
+  /pets:
+    get:
+      responses:{responses}
+    post:
+      responses:{responses}
+components:
+  schemas:{PROBLEM}{components}
+"""
+    return body
+
+
+def api(paths: str, head: str = "openapi: 3.0.3\ninfo: {title: t, version: 1.0.0}\n", extra: str = "") -> str:
+    """A document (3.0.3 unless ``head`` says otherwise) with the given ``paths`` block and ``extra`` top-level text."""
+    return head + "paths:" + paths + "\n" + extra

@@ -1,4 +1,5 @@
-"""Live runs against a real local service that misbehaves on purpose (issue 6, "Live runs").
+"""Live runs against a real local service that misbehaves on purpose: the bounds the README lists
+under "Live runs are bounded" (time, memory, traffic only to --base-url).
 
 The service has three GET operations; `/healthz` carries the fault, `/ok` and `/also-ok` answer as
 documented. Each run goes through the real CLI in a child process (`python -m auditor`), so a
