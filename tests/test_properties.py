@@ -18,6 +18,7 @@ atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, True)
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", _HYPOTHESIS_HOME)
 
 import pytest  # noqa: E402
+from conftest import CORPUS  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -25,7 +26,6 @@ from auditor import api  # noqa: E402
 from auditor.exceptions import AuditorError  # noqa: E402
 from auditor.model import Report  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 CI = settings(
     derandomize=True,
     database=None,
