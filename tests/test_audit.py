@@ -48,6 +48,8 @@ def _found(report) -> set[tuple[str, str, str]]:
     return out
 
 
+@pytest.mark.live
+@pytest.mark.slow
 @pytest.mark.parametrize("drift", list(DRIFTS.values()), ids=list(DRIFTS))
 def test_every_seeded_drift_is_reported_by_audit(drifted_audit, drift):
     result, report, _ = drifted_audit
@@ -56,6 +58,8 @@ def test_every_seeded_drift_is_reported_by_audit(drifted_audit, drift):
     assert [m for m in found if drift.says in m], f"{drift.name} ({drift.description}) not reported: {found}"
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_conformant_service_has_no_error_finding(conformant_audit):
     result, report = conformant_audit
     errors = [(f["rule"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
@@ -66,6 +70,8 @@ def test_conformant_service_has_no_error_finding(conformant_audit):
     assert any("429" in note for note in report["stats"]["live"]["notes"])
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_live_policy_findings_are_live_with_evidence(drifted_audit):
     _, report, _ = drifted_audit
     replay = [f for f in report["findings"] if f["rule"] == "idempotency/replay"]
@@ -79,6 +85,8 @@ def test_live_policy_findings_are_live_with_evidence(drifted_audit):
     assert TOKEN not in json.dumps(report)
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_latency_table_and_operation_join_in_json_and_console(drifted_audit):
     _, report, console = drifted_audit
     latency = report["stats"]["latency"]
@@ -94,12 +102,16 @@ def test_latency_table_and_operation_join_in_json_and_console(drifted_audit):
     assert "latency (ms)" in console and "sampled p95" in console
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_error_rate_is_honest_about_small_samples(conformant_audit):
     _, report = conformant_audit
     note = next(f for f in report["findings"] if f["rule"] == "reliability/error-rate")
     assert note["severity"] == "info" and "3000" in note["message"]
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_read_only_sends_only_safe_methods_and_says_so():
     """Also: the document from standard input is read once and serves lint and the live run."""
     with running("conformant", token=TOKEN) as service:

@@ -61,6 +61,8 @@ def conformant_run():
     return result, json.loads(result.out)
 
 
+@pytest.mark.live
+@pytest.mark.slow
 @pytest.mark.parametrize("drift", [d for d in DRIFTS.values() if d.found_by == "fuzz"], ids=[d.name for d in DRIFTS.values() if d.found_by == "fuzz"])
 def test_every_seeded_drift_is_reported_on_its_operation(drifted_run, drift):
     result, report, *_ = drifted_run
@@ -69,6 +71,8 @@ def test_every_seeded_drift_is_reported_on_its_operation(drifted_run, drift):
     assert (drift.rule, drift.operation) in found, f"{drift.name} ({drift.description}) not reported; got {sorted(found)}"
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_live_findings_carry_location_evidence_and_counts(drifted_run):
     _, report, *_ = drifted_run
     spec_lines = SPEC.read_text(encoding="utf-8").splitlines()
@@ -89,6 +93,8 @@ def test_live_findings_carry_location_evidence_and_counts(drifted_run):
     assert server_error["evidence"]["response"]["status"] == 500
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_same_failure_many_times_is_one_finding(drifted_run):
     _, report, *_ = drifted_run
     keys = [(f["rule"], f["fingerprint"]) for f in report["findings"]]
@@ -96,6 +102,8 @@ def test_same_failure_many_times_is_one_finding(drifted_run):
     assert any(f["evidence"]["count"] > 1 for f in report["findings"])
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_summary_and_stats(drifted_run):
     result, report, *_ = drifted_run
     stats = report["stats"]
@@ -107,6 +115,8 @@ def test_summary_and_stats(drifted_run):
         assert f"fuzz: {phase} " in result.err
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_planted_secrets_appear_in_no_output_format(drifted_run):
     result, report, files, *_ = drifted_run
     assert any("***" in (f["evidence"].get("curl") or "") for f in report["findings"])
@@ -115,12 +125,16 @@ def test_planted_secrets_appear_in_no_output_format(drifted_run):
         assert SECRET_KEY not in text, name
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_runs_leave_working_directories_unchanged(drifted_run):
     *_, (root_before, root_after), (work_before, work_after) = drifted_run
     assert work_after == work_before == set()
     assert {p for p in root_after - root_before if ".hypothesis" in p or ".schemathesis" in p} == set()
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_conformant_mode_has_no_error_findings(conformant_run):
     result, report = conformant_run
     errors = [(f["rule"], f["operation"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
@@ -129,6 +143,7 @@ def test_conformant_mode_has_no_error_findings(conformant_run):
     assert report["stats"]["operations_tested"] == 7
 
 
+@pytest.mark.live
 def test_stray_schemathesis_toml_is_ignored(tmp_path, monkeypatch):
     (tmp_path / "schemathesis.toml").write_text('base-url = "http://127.0.0.1:9"\n[generation]\nmax-examples = 1\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -144,6 +159,7 @@ def test_stray_schemathesis_toml_is_ignored(tmp_path, monkeypatch):
     assert os.environ["SCHEMATHESIS_HOOKS"] == "module_that_does_not_exist"  # restored
 
 
+@pytest.mark.live
 def test_unreachable_base_url_is_an_input_error(cli, free_port):
     r = cli(["fuzz", str(SPEC), "--base-url", f"http://127.0.0.1:{free_port}"])
     assert r.code == 2
@@ -176,7 +192,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("behaviour, rule", [("hang", "reliability/timeout"), ("close", "reliability/connection-error")])
+@pytest.mark.live
+@pytest.mark.parametrize("behaviour, rule", [pytest.param("hang", "reliability/timeout", marks=pytest.mark.slow), ("close", "reliability/connection-error")])
 def test_timeouts_and_connection_errors_are_findings(behaviour, rule):
     server = TcpServer(behaviour)
     try:
@@ -212,6 +229,7 @@ def test_timeouts_and_connection_errors_are_findings(behaviour, rule):
     assert SECRET_KEY not in result.out
 
 
+@pytest.mark.live
 def test_nothing_to_test_is_an_input_error(cli, write):
     spec = write("empty.yaml", 'openapi: 3.0.3\ninfo: {title: t, version: "1"}\npaths: {}\n')
     with running("conformant") as service:

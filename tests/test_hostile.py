@@ -187,6 +187,8 @@ def _forbidden(case) -> list[str]:
     return strings
 
 
+@pytest.mark.slow
+@pytest.mark.live
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_case(suite, name):
     case = CASES[name]
@@ -213,10 +215,14 @@ def test_hostile_case(suite, name):
         assert secret not in o.out + o.err + o.json_report + o.files, f"{name}: output shows {secret!r}"
 
 
+@pytest.mark.slow
+@pytest.mark.live
 def test_tags_never_ran_code(suite):
     assert list((suite["dest"] / "markers").iterdir()) == []
 
 
+@pytest.mark.slow
+@pytest.mark.live
 def test_no_connection_except_the_named_root_document(suite):
     """Only `auditor lint http://.../root.json` may reach the listener, once; none of the refs
     (to the same server, to other schemes, to the metadata service) is fetched."""
@@ -233,6 +239,7 @@ def test_leak_check_can_fail(tmp_path):
     assert gen.SECRET in out
 
 
+@pytest.mark.live
 def test_remote_refs_only_with_the_flag(tmp_path):
     """A ref to a local listening socket: no connection without --allow-remote-refs; with it the
     document is fetched (and its content is used)."""
@@ -256,6 +263,7 @@ def _ref_doc(ref: str) -> dict:
     return doc
 
 
+@pytest.mark.live
 def test_remote_redirect_to_a_local_file_is_not_followed(tmp_path):
     """Even with --allow-remote-refs, a remote ref that redirects to file:// reads nothing."""
     secret = tmp_path / "secret.yaml"

@@ -1,5 +1,6 @@
-"""The pure parts of the live policy checks: header validation, leak signatures (strict: trap
-T15), percentiles and the error-budget arithmetic."""
+"""The pure parts of the live policy checks: header validation, leak signatures (strict: a trace
+id, Azure's `innererror` or the word "error" in a message is no leak), percentiles and the
+error-budget arithmetic."""
 
 from __future__ import annotations
 
