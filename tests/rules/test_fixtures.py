@@ -18,7 +18,7 @@ from auditor.model import Operation
 from auditor.rules import load_builtin_rules
 
 REGISTRY = load_builtin_rules()
-STATIC = [r for r in REGISTRY if r.check is not None]
+STATIC = [r for r in REGISTRY if r.check is not None and r.source.value == "lint"]
 
 
 def _fixture_dir(rule_id: str):

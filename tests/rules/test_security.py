@@ -81,16 +81,20 @@ def test_optional_auth_is_reported_on_writes_only_and_needs_no_401(lint):
     assert lint(spec, "security/auth-errors-documented") == []
 
 
-def test_no_schemes_at_all_is_reported_once_not_per_operation(lint):
+def test_no_schemes_at_all_is_reported_once_and_each_open_write_on_its_own(lint):
     spec = """
     openapi: 3.0.3
     info: {title: t, version: 1.0.0}
     paths:
-      /a: {post: {responses: {"200": {description: ok}}}}
+      /a: {post: {responses: {"200": {description: ok}}}, get: {responses: {"200": {description: ok}}}}
       /b: {put: {responses: {"200": {description: ok}}}}
+      /login: {post: {responses: {"200": {description: ok}}}}
     """
     assert len(lint(spec, "security/schemes-defined")) == 1
-    assert lint(spec, "security/operations-secured") == []
+    writes = lint(spec, "security/operations-secured")
+    assert sorted((str(f.operation), f.location.pointer) for f in writes) == [("POST /a", "/paths/~1a/post"), ("PUT /b", "/paths/~1b/put")]
+    assert "defines no security scheme" in writes[0].message
+    assert lint(spec, "security/reads-secured") == []
 
 
 def test_schemes_required_nowhere_is_one_finding_listing_the_operations(lint):
