@@ -57,18 +57,14 @@ def lint_document(document: Document, config: Config, only_rules: list[str] | No
     return result.findings, result.suppressed
 
 
-FUZZ_RULES_MODULE = "auditor.rules.live_contract"  # the live rules the fuzzer's checks map to
-
-
-def checked_rules(config: Config, only_rules: list[str] | None, *, lint: bool = True, fuzz: bool = False, probes: bool = False) -> tuple[str, ...]:
+def checked_rules(config: Config, only_rules: list[str] | None, *, lint: bool = True, fuzz: bool = False) -> tuple[str, ...]:
     """``Report.checked``: the ids of the rules a run applies, i.e. those the pack enables (or
-    those named by ``--rule``) among the stages that ran: the static rules (``lint``), the live
-    rules of the fuzzer's checks (``fuzz``) and the other live rules, the audit's probes and
-    policy checks (``probes``)."""
+    those named by ``--rule``) among the stages that ran: the static rules (``lint``) and the
+    rules the fuzzer's checks report (``fuzz``). The audit adds the live checks it ran."""
     wanted = set(only_rules) if only_rules else None
     out = []
     for r in load_builtin_rules():
-        ran = lint if r.source is Source.LINT else fuzz if r.module == FUZZ_RULES_MODULE else probes
+        ran = (lint and r.check is not None) if r.source is Source.LINT else fuzz if r.hook is None else False
         if ran and (r.id in wanted if wanted is not None else config.setting(r).enabled):
             out.append(r.id)
     return tuple(out)

@@ -107,10 +107,10 @@ def test_same_failure_many_times_is_one_finding(drifted_run):
 def test_summary_and_stats(drifted_run):
     result, report, *_ = drifted_run
     stats = report["stats"]
-    assert stats["operations_tested"] == stats["operations_total"] == 7
+    assert stats["operations_tested"] == stats["operations_total"] == 8
     assert stats["requests"] > 50 and stats["requests_per_second"] > 0 and stats["seed"] == int(SEED)
     assert sum(stats["findings_by_rule"].values()) == len(report["findings"])
-    assert "tested 7/7 operations" in result.err and "findings by rule" in result.err
+    assert "tested 8/8 operations" in result.err and "findings by rule" in result.err
     for phase in ("examples", "coverage", "fuzzing", "stateful"):  # not a terminal: one plain line per phase
         assert f"fuzz: {phase} " in result.err
 
@@ -140,7 +140,7 @@ def test_conformant_mode_has_no_error_findings(conformant_run):
     errors = [(f["rule"], f["operation"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
     assert errors == []
     assert result.code == 0
-    assert report["stats"]["operations_tested"] == 7
+    assert report["stats"]["operations_tested"] == 8
 
 
 @pytest.mark.live
@@ -235,3 +235,32 @@ def test_nothing_to_test_is_an_input_error(cli, write):
     with running("conformant") as service:
         r = cli(["fuzz", str(spec), "--base-url", service.base_url, "-n", "1"])
     assert r.code == 2 and "nothing was tested" in r.err and "hint:" in r.err
+
+
+@pytest.mark.slow
+@pytest.mark.live
+def test_repeats_of_known_failures_stop_a_phase_without_losing_a_failure(drifted_run):
+    """--max-repeats (default 10) ends an operation's examples/coverage/fuzzing phase once that
+    many answers in a row only repeated failures already found: fewer requests, the same
+    distinct failures as the run that never stops (the same seed, the same service). The
+    drifted PATCH answers 501 to everything: that is the wall that ends its phases."""
+    _, report, *_ = drifted_run
+    with running("drifted", token=SECRET_TOKEN) as service:
+        result = _fuzz(service.base_url, "--header", f"Authorization: Bearer {SECRET_TOKEN}", "--max-repeats", "0", "--format", "json")
+    everything = json.loads(result.out)
+
+    def distinct(r: dict) -> set[tuple[str, str]]:
+        """(failure code, operation) of the phases that can stop early (stateful runs follow the
+        service's answers, so two of its runs differ whatever the setting)."""
+        out = set()
+        for f in r["findings"]:
+            if f["evidence"].get("phase") == "stateful":
+                continue
+            ops = [f"{f['operation']['method']} {f['operation']['path']}"] if f["operation"] else f["evidence"].get("operations") or []
+            out |= {(f["evidence"].get("code") or f["rule"], op) for op in ops}
+        return out
+
+    assert any("PATCH /v1/items/{itemId}" in s for s in report["stats"]["saturated"]), report["stats"]["saturated"]
+    assert not everything["stats"]["saturated"]
+    assert distinct(everything) <= distinct(report)
+    assert report["stats"]["requests"] < everything["stats"]["requests"]

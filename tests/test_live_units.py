@@ -17,6 +17,7 @@ ALL = {
     ("POST", "/v1/items"),
     ("GET", "/v1/items/{itemId}"),
     ("PUT", "/v1/items/{itemId}"),
+    ("PATCH", "/v1/items/{itemId}"),
     ("DELETE", "/v1/items/{itemId}"),
 }
 
@@ -28,10 +29,10 @@ ALL = {
         (["GET"], [], {op for op in ALL if op[0] == "GET"}),
         (["/v1/*"], [], {op for op in ALL if op[1].startswith("/v1/")}),
         (["GET /v1/items/*"], [], {("GET", "/v1/items/{itemId}")}),
-        (["/v1/items/*"], ["GET", "PUT"], {("DELETE", "/v1/items/{itemId}")}),
+        (["/v1/items/*"], ["GET", "PUT", "PATCH"], {("DELETE", "/v1/items/{itemId}")}),
         (["tag:health"], [], {("GET", "/healthz"), ("GET", "/readyz")}),
         (["id:createItem", "id:deleteItem"], [], {("POST", "/v1/items"), ("DELETE", "/v1/items/{itemId}")}),
-        ([], ["tag:health", "DELETE", "PUT"], ALL - {("GET", "/healthz"), ("GET", "/readyz"), ("DELETE", "/v1/items/{itemId}"), ("PUT", "/v1/items/{itemId}")}),
+        ([], ["tag:health", "DELETE", "PUT", "PATCH"], {("GET", "/v1/items"), ("POST", "/v1/items"), ("GET", "/v1/items/{itemId}")}),
         (["* /v1/items"], ["POST"], {("GET", "/v1/items")}),
     ],
 )

@@ -89,7 +89,10 @@ def audit(
     if fuzz_options is None:
         stats: dict[str, Any] = {"live": None, "operations": operations_table(document, static, [], {})}
         stats["elapsed_s"] = round(time.monotonic() - started, 2)
-        return Report(command="audit", documents=(info,), findings=tuple(static), suppressed=tuple(suppressed), stats=stats, tool_version=__version__)
+        checked = api.checked_rules(config, lint_options.only_rules)
+        return Report(
+            command="audit", documents=(info,), findings=tuple(static), suppressed=tuple(suppressed), stats=stats, tool_version=__version__, checked=checked
+        )
 
     from auditor.live.checks.idempotency import key_header_of
     from auditor.live.findings import fold_confirmations, issue_findings, merge_operations
@@ -144,6 +147,7 @@ def audit(
             prober.close()
         probe_s = time.monotonic() - probe_started
         masker = fuzzed.masker
+    ran = [*probes, *_live_rules(run, "answer"), *_live_rules(run, "run")]
     for rule in _live_rules(run, "answer"):
         live = _context(run, rule)
         for o in run.observed:
@@ -183,9 +187,14 @@ def audit(
         "live": live_stats,
         "latency": latency,
         "operations": operations_table(document, static, live_all, latency, run.observed),
+        "latency_budget_ms": run.options("reliability/latency-p95")["budget-ms"],
         "elapsed_s": round(time.monotonic() - started, 2),
     }
-    return Report(command="audit", documents=(info,), findings=tuple(findings), suppressed=tuple(suppressed), stats=stats, tool_version=__version__)
+    only = set(lint_options.only_rules or ())
+    checked = api.checked_rules(config, lint_options.only_rules, fuzz=True) + tuple(r.id for r in ran if not only or r.id in only)
+    return Report(
+        command="audit", documents=(info,), findings=tuple(findings), suppressed=tuple(suppressed), stats=stats, tool_version=__version__, checked=checked
+    )
 
 
 def _live_rules(run: LiveRun, hook: str) -> list[Rule]:

@@ -47,6 +47,7 @@ class FuzzOptions:
     rate_limit: str | None = None
     tls_verify: bool = True
     read_only: bool = False  # only safe methods are sent (the caller excludes unsafe operations)
+    max_repeats: int | None = 10  # answers in a row that only repeat known failures end an operation's phase
     config_file: str | None = None
     pack: str | None = None
     cwd: Path | None = None
@@ -76,7 +77,7 @@ def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] |
 @contextmanager
 def fuzz_session(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] | None = None, on_exchange: Callable | None = None) -> Iterator[Fuzzed]:
     """Fuzz, then keep the engine's session open until the caller is done with it."""
-    from auditor.api import LintOptions, document_info, load_document, load_effective_config
+    from auditor.api import LintOptions, checked_rules, document_info, load_document, load_effective_config
     from auditor.live.findings import to_findings
     from auditor.rules import load_builtin_rules
 
@@ -108,6 +109,7 @@ def fuzz_session(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick],
         rate_limit=options.rate_limit,
         tls_verify=options.tls_verify,
         read_only=options.read_only,
+        saturation=options.max_repeats,
         on_exchange=on_exchange,
     )
     started = time.monotonic()
@@ -144,9 +146,17 @@ def fuzz_session(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick],
             "repeats_by_phase": result.repeats_by_phase,
             "requests_by_operation": result.requests_by_operation,
             "cut_short": result.cut_short,
+            "saturated": result.saturated,
             "findings_by_rule": dict(sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))),
         }
-        report = Report(command="fuzz", documents=(document_info(document),), findings=tuple(findings), stats=stats, tool_version=__version__)
+        report = Report(
+            command="fuzz",
+            documents=(document_info(document),),
+            findings=tuple(findings),
+            stats=stats,
+            tool_version=__version__,
+            checked=checked_rules(config, None, lint=False, fuzz=True),
+        )
         yield Fuzzed(report, session, document, headers, masker, selected)
     finally:
         session.__exit__(None, None, None)

@@ -45,6 +45,9 @@ class EngineSettings:
     rate_limit: str | None = None
     tls_verify: bool = True
     read_only: bool = False  # coverage sends no undocumented unsafe methods (select safe operations too)
+    # stop an operation's examples/coverage/fuzzing scenario after this many answers in a row
+    # that only repeated failures already known (None: never)
+    saturation: int | None = None
     # called with (operation label, exchange, generation mode or None) for every answered request
     on_exchange: Callable[[str, Exchange, str | None], None] | None = None
 
@@ -109,6 +112,7 @@ class EngineResult:
     requests_by_operation: dict[str, int] = field(default_factory=dict)
     repeats_by_phase: dict[str, int] = field(default_factory=dict)
     cut_short: list[str] = field(default_factory=list)  # "PHASE METHOD /path": scenarios the time budget ended
+    saturated: list[str] = field(default_factory=list)  # "PHASE METHOD /path": stopped after only repeating known failures
 
 
 class FuzzSession:
@@ -124,6 +128,9 @@ class FuzzSession:
     def __enter__(self) -> FuzzSession:
         self._stack.enter_context(_isolated())
         self._stack.enter_context(_bounded_sessions())
+        self.saturation = _Saturation(self.settings.saturation) if self.settings.saturation else None
+        if self.saturation is not None:
+            self._stack.enter_context(self.saturation.installed())
         import schemathesis
 
         settings = self.settings
@@ -152,6 +159,7 @@ class FuzzSession:
 
         collector = _Collector(on_tick, _operation_labels(self.schema))
         collector.on_exchange = self.settings.on_exchange
+        collector.saturation = self.saturation
         stream = from_schema(self.schema).execute()
         started: set[str] = set()
         try:
@@ -205,6 +213,67 @@ class FuzzSession:
         except Exception:  # noqa: BLE001 - a schema Hypothesis cannot satisfy: no generated requests
             return []
         return [_built(case, self.settings) for case in cases[:count]]
+
+
+class _Saturation:
+    """Spends requests on new information. After every case of a unit scenario (examples,
+    coverage, fuzzing) it compares the answer with the ones before: once ``limit`` error answers
+    (4xx/5xx) in a row had the same status and the same failures, all of them already known (same
+    check, failure class, operation and identity, from any phase), the operation is refusing the
+    same way whatever it is sent (an auth wall, a 501, a crash on every body), and the scenario's
+    time slice is ended: the engine stops it as it stops an operation whose share of the budget
+    is spent, keeping what it found. A success (even one that breaks the schema again: other
+    inputs reach other code), a different answer or a new failure starts the count again. The
+    stateful phase is left alone."""
+
+    def __init__(self, limit: int) -> None:
+        import threading
+
+        self.limit = limit
+        self.known: set[tuple] = set()
+        self.last: dict[int, tuple] = {}  # id(recorder) -> (status, failure keys) of the last answer
+        self.streaks: dict[int, int] = {}
+        self.stopped: dict[int, int] = {}  # id(recorder) -> answers sent when it was stopped
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        import schemathesis.engine.run.unit._case as unit_case
+
+        original = unit_case.validate_case
+
+        def validate_case(ctx: Any, recorder: Any, **kwargs: Any) -> None:
+            try:
+                original(ctx, recorder, **kwargs)
+            finally:
+                self.after(ctx, recorder, kwargs["case"].id, kwargs["response"].status_code)
+
+        unit_case.validate_case = validate_case
+        try:
+            yield
+        finally:
+            unit_case.validate_case = original
+
+    def after(self, ctx: Any, recorder: Any, case_id: str, status: int) -> None:
+        from schemathesis.engine import Status
+
+        keys = frozenset(_failure_key(node) for node in recorder.checks.get(case_id) or () if node.status == Status.FAILURE and node.failure_info is not None)
+        rid = id(recorder)
+        with self.lock:
+            repeat = status >= 400 and bool(keys) and keys <= self.known
+            self.known |= keys
+            streak = self.streaks[rid] = (self.streaks.get(rid, 0) + 1 if self.last.get(rid) == (status, keys) else 1) if repeat else 0
+            self.last[rid] = (status, keys)
+            if streak < self.limit:
+                return
+            self.stopped[rid] = len(recorder.interactions)
+        ctx._thread_local.slice_deadline = 0.0  # the engine ends the scenario before its next case
+
+
+def _failure_key(node: Any) -> tuple:
+    """Schemathesis' identity of a failure (as its CLI de-duplicates): check, class, operation, key."""
+    failure = node.failure_info.failure
+    return (node.name, type(failure).__name__, failure.operation, failure._unique_key)
 
 
 def run_engine(settings: EngineSettings, on_tick: Callable[[Tick], None] | None = None) -> EngineResult:
@@ -323,6 +392,8 @@ class _Collector:
         self.stop_reason = "completed"
         self.scenarios_seen = False
         self.one_cycle = False  # stopped on purpose after every phase ran once
+        self.saturation: _Saturation | None = None
+        self.saturated: list[str] = []  # "PHASE METHOD /path": scenarios stopped for only repeating known failures
         self.by_phase: dict[str, int] = {}
         self.by_operation: dict[str, int] = {}
         self.repeats: dict[str, int] = {}
@@ -370,7 +441,7 @@ class _Collector:
                 if node.status != Status.FAILURE or node.failure_info is None:
                     continue
                 failure = node.failure_info.failure
-                key = (node.name, type(failure).__name__, failure.operation, failure._unique_key)
+                key = _failure_key(node)
                 case_id = failure.case_id or parent_id
                 failed.add(case_id)
                 seen = self.failures.get(key)
@@ -392,6 +463,8 @@ class _Collector:
                     steps=[step.curl for step in node.failure_info.steps],
                 )
         self.repeats[phase] = self.repeats.get(phase, 0) + len(failed - new_keys)
+        if self.saturation is not None and id(rec) in self.saturation.stopped:
+            self.saturated.append(f"{phase} {rec.label}")
         self._tick("scenario")
 
     def error(self, event: Any) -> None:
@@ -452,6 +525,7 @@ class _Collector:
             requests_by_operation=dict(sorted(self.by_operation.items(), key=lambda kv: -kv[1])),
             repeats_by_phase=self.repeats,
             cut_short=self.cut_short,
+            saturated=self.saturated,
         )
 
 

@@ -26,6 +26,7 @@ class RenderOptions:
     width: int | None = None
     fail_on: str = "error"
     base_dir: str | None = None  # paths in reports are shown relative to it when possible
+    summary_only: bool = False  # console: the triage, tables and totals, not each finding
 
 
 def render(report: Report, fmt: str, options: RenderOptions | None = None) -> str:
