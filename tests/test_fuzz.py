@@ -237,30 +237,80 @@ def test_nothing_to_test_is_an_input_error(cli, write):
     assert r.code == 2 and "nothing was tested" in r.err and "hint:" in r.err
 
 
+def _unit_failures(report: dict) -> set[tuple[str, str]]:
+    """(failure code, operation) found by the examples, coverage and fuzzing phases (stateful
+    runs follow the service's answers, so two of its runs differ whatever the settings)."""
+    out = set()
+    for f in report["findings"]:
+        if f["evidence"].get("phase") == "stateful" or "code" not in f["evidence"]:
+            continue
+        ops = [f"{f['operation']['method']} {f['operation']['path']}"] if f["operation"] else f["evidence"].get("operations") or []
+        out |= {(f["evidence"]["code"], op) for op in ops}
+    return out
+
+
+def _schemathesis_cli_failures(base_url: str, folder: Path) -> set[tuple[str, str]]:
+    """The Schemathesis CLI alone (the pinned version, its defaults: a scenario stops at its first
+    failure) on the same service, seed and examples: (failure code, operation) of the same phases."""
+    import subprocess
+    import sys
+
+    ndjson = folder / "st.ndjson"
+    cli = Path(sys.executable).with_name("schemathesis")
+    subprocess.run(
+        [
+            str(cli),
+            "run",
+            str(SPEC),
+            "--url",
+            base_url,
+            "--seed",
+            SEED,
+            "-n",
+            EXAMPLES,
+            "--workers",
+            "1",
+            "--generation-database",
+            "none",
+            "-H",
+            f"Authorization: Bearer {SECRET_TOKEN}",
+            "--report",
+            "ndjson",
+            "--report-ndjson-path",
+            str(ndjson),
+        ],
+        cwd=folder,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    out = set()
+    for line in ndjson.read_text(encoding="utf-8").splitlines():
+        finished = json.loads(line).get("ScenarioFinished")
+        if not finished or finished.get("phase") == "stateful":
+            continue
+        for nodes in finished["recorder"].get("checks", {}).values():
+            for node in nodes:
+                failure = (node.get("failure_info") or {}).get("failure")
+                if node.get("status") == "failure" and failure:
+                    out.add((failure["code"], failure["operation"]))
+    return out
+
+
 @pytest.mark.slow
 @pytest.mark.live
-def test_repeats_of_known_failures_stop_a_phase_without_losing_a_failure(drifted_run):
+def test_repeats_stop_a_phase_and_every_failure_the_schemathesis_cli_finds_stays(drifted_run, tmp_path):
     """--max-repeats (default 10) ends an operation's examples/coverage/fuzzing phase once that
-    many answers in a row only repeated failures already found: fewer requests, the same
-    distinct failures as the run that never stops (the same seed, the same service). The
-    drifted PATCH answers 501 to everything: that is the wall that ends its phases."""
+    many answers after a failure brought no new one: fewer requests than never stopping, and
+    still every failure the Schemathesis CLI alone finds on the same service and seed (it stops
+    each of those phases at its first failure). The drifted PATCH answers 501 to everything."""
     _, report, *_ = drifted_run
     with running("drifted", token=SECRET_TOKEN) as service:
         result = _fuzz(service.base_url, "--header", f"Authorization: Bearer {SECRET_TOKEN}", "--max-repeats", "0", "--format", "json")
+    with running("drifted", token=SECRET_TOKEN) as service:
+        cli = _schemathesis_cli_failures(service.base_url, tmp_path)
     everything = json.loads(result.out)
-
-    def distinct(r: dict) -> set[tuple[str, str]]:
-        """(failure code, operation) of the phases that can stop early (stateful runs follow the
-        service's answers, so two of its runs differ whatever the setting)."""
-        out = set()
-        for f in r["findings"]:
-            if f["evidence"].get("phase") == "stateful":
-                continue
-            ops = [f"{f['operation']['method']} {f['operation']['path']}"] if f["operation"] else f["evidence"].get("operations") or []
-            out |= {(f["evidence"].get("code") or f["rule"], op) for op in ops}
-        return out
-
     assert any("PATCH /v1/items/{itemId}" in s for s in report["stats"]["saturated"]), report["stats"]["saturated"]
     assert not everything["stats"]["saturated"]
-    assert distinct(everything) <= distinct(report)
     assert report["stats"]["requests"] < everything["stats"]["requests"]
+    assert cli and cli <= _unit_failures(report), cli - _unit_failures(report)

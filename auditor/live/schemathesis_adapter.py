@@ -216,23 +216,21 @@ class FuzzSession:
 
 
 class _Saturation:
-    """Spends requests on new information. After every case of a unit scenario (examples,
-    coverage, fuzzing) it compares the answer with the ones before: once ``limit`` error answers
-    (4xx/5xx) in a row had the same status and the same failures, all of them already known (same
-    check, failure class, operation and identity, from any phase), the operation is refusing the
-    same way whatever it is sent (an auth wall, a 501, a crash on every body), and the scenario's
-    time slice is ended: the engine stops it as it stops an operation whose share of the budget
-    is spent, keeping what it found. A success (even one that breaks the schema again: other
-    inputs reach other code), a different answer or a new failure starts the count again. The
-    stateful phase is left alone."""
+    """Spends requests on new information. Once an operation's scenario in a unit phase
+    (examples, coverage, fuzzing) has failed, every later answer is weighed: one that fails in a
+    way not seen before (check, failure class, operation and identity, from any phase) is news;
+    once ``limit`` answers in a row after a failure brought none, the scenario's time slice is
+    ended, and the engine stops it as it stops an operation whose share of the budget is spent,
+    keeping what it found. Until its first failure a scenario runs in full, so the failure the
+    Schemathesis CLI stops at (it stops every scenario at its first one) is always reached; the
+    next ``limit`` answers look for more. The stateful phase is left alone."""
 
     def __init__(self, limit: int) -> None:
         import threading
 
         self.limit = limit
         self.known: set[tuple] = set()
-        self.last: dict[int, tuple] = {}  # id(recorder) -> (status, failure keys) of the last answer
-        self.streaks: dict[int, int] = {}
+        self.streaks: dict[int, int] = {}  # id(recorder) -> answers since its last news (after its first failure)
         self.stopped: dict[int, int] = {}  # id(recorder) -> answers sent when it was stopped
         self.lock = threading.Lock()
 
@@ -246,7 +244,7 @@ class _Saturation:
             try:
                 original(ctx, recorder, **kwargs)
             finally:
-                self.after(ctx, recorder, kwargs["case"].id, kwargs["response"].status_code)
+                self.after(ctx, recorder, kwargs["case"].id)
 
         unit_case.validate_case = validate_case
         try:
@@ -254,17 +252,23 @@ class _Saturation:
         finally:
             unit_case.validate_case = original
 
-    def after(self, ctx: Any, recorder: Any, case_id: str, status: int) -> None:
+    def after(self, ctx: Any, recorder: Any, case_id: str) -> None:
         from schemathesis.engine import Status
 
-        keys = frozenset(_failure_key(node) for node in recorder.checks.get(case_id) or () if node.status == Status.FAILURE and node.failure_info is not None)
+        keys = {_failure_key(node) for node in recorder.checks.get(case_id) or () if node.status == Status.FAILURE and node.failure_info is not None}
         rid = id(recorder)
         with self.lock:
-            repeat = status >= 400 and bool(keys) and keys <= self.known
+            news = bool(keys - self.known)
             self.known |= keys
-            streak = self.streaks[rid] = (self.streaks.get(rid, 0) + 1 if self.last.get(rid) == (status, keys) else 1) if repeat else 0
-            self.last[rid] = (status, keys)
-            if streak < self.limit:
+            if news or (rid not in self.streaks and not keys):
+                self.streaks[rid] = 0 if news else self.streaks.get(rid, 0)
+                if not news:
+                    return  # no failure in this scenario yet: it runs on
+            else:
+                self.streaks[rid] = self.streaks.get(rid, 0) + 1
+            if news:
+                return
+            if self.streaks[rid] < self.limit:
                 return
             self.stopped[rid] = len(recorder.interactions)
         ctx._thread_local.slice_deadline = 0.0  # the engine ends the scenario before its next case
