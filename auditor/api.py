@@ -11,7 +11,7 @@ from auditor.config import Config, load_config
 from auditor.document.document import Document, RefPolicy
 from auditor.document.source import DEFAULT_MAX_BYTES
 from auditor.engine import run_rules
-from auditor.model import DocumentInfo, Finding, Report
+from auditor.model import DocumentInfo, Finding, Report, Source
 from auditor.rules import load_builtin_rules
 
 
@@ -57,6 +57,23 @@ def lint_document(document: Document, config: Config, only_rules: list[str] | No
     return result.findings, result.suppressed
 
 
+FUZZ_RULES_MODULE = "auditor.rules.live_contract"  # the live rules the fuzzer's checks map to
+
+
+def checked_rules(config: Config, only_rules: list[str] | None, *, lint: bool = True, fuzz: bool = False, probes: bool = False) -> tuple[str, ...]:
+    """``Report.checked``: the ids of the rules a run applies, i.e. those the pack enables (or
+    those named by ``--rule``) among the stages that ran: the static rules (``lint``), the live
+    rules of the fuzzer's checks (``fuzz``) and the other live rules, the audit's probes and
+    policy checks (``probes``)."""
+    wanted = set(only_rules) if only_rules else None
+    out = []
+    for r in load_builtin_rules():
+        ran = lint if r.source is Source.LINT else fuzz if r.module == FUZZ_RULES_MODULE else probes
+        if ran and (r.id in wanted if wanted is not None else config.setting(r).enabled):
+            out.append(r.id)
+    return tuple(out)
+
+
 def lint(paths: list[str], options: LintOptions | None = None, *, config: Config | None = None) -> Report:
     """Lint every document; raises ``InputError`` on the first document that cannot be read."""
     options = options or LintOptions()
@@ -74,4 +91,5 @@ def lint(paths: list[str], options: LintOptions | None = None, *, config: Config
         findings=tuple(findings),
         suppressed=tuple(suppressed),
         tool_version=__version__,
+        checked=checked_rules(config, options.only_rules),
     )

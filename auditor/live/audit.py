@@ -72,7 +72,12 @@ def audit(
     document = api.load_document(spec_path, lint_options)  # once: stdin and URLs are read a single time
     static, suppressed = api.lint_document(document, config, lint_options.only_rules)
     lint_report = Report(
-        command="audit", documents=(api.document_info(document),), findings=tuple(static), suppressed=tuple(suppressed), tool_version=__version__
+        command="audit",
+        documents=(api.document_info(document),),
+        findings=tuple(static),
+        suppressed=tuple(suppressed),
+        tool_version=__version__,
+        checked=api.checked_rules(config, lint_options.only_rules),
     )
     if fuzz_options is None:
         stats: dict[str, Any] = {"live": None, "operations": operations_table(document, lint_report.findings, [], {})}
@@ -128,6 +133,7 @@ def audit(
         "live": live_stats,
         "latency": latency,
         "operations": operations_table(document, lint_report.findings, live_all, latency),
+        "latency_budget_ms": policy.options("reliability/latency-p95")["budget-ms"],
         "elapsed_s": round(time.monotonic() - started, 2),
     }
     return Report(
@@ -137,6 +143,7 @@ def audit(
         suppressed=lint_report.suppressed,
         stats=stats,
         tool_version=__version__,
+        checked=api.checked_rules(config, lint_options.only_rules, fuzz=True, probes=True),
     )
 
 

@@ -55,7 +55,7 @@ class FuzzOptions:
 
 def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] | None = None, on_exchange: Callable | None = None) -> Report:
     """Fuzz the service at ``options.base_url`` against the contract in ``spec_path``."""
-    from auditor.api import LintOptions, document_info, load_document, load_effective_config
+    from auditor.api import LintOptions, checked_rules, document_info, load_document, load_effective_config
     from auditor.live.findings import to_findings
     from auditor.rules import load_builtin_rules
 
@@ -122,6 +122,7 @@ def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] |
         findings=tuple(findings),
         stats=stats,
         tool_version=__version__,
+        checked=checked_rules(config, None, lint=False, fuzz=True),
     )
 
 
