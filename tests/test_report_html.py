@@ -159,6 +159,15 @@ def test_a_lint_page_has_no_latency_columns_and_says_which_operations_it_lists()
     assert "not contacted (static checks only)" in text and '<dt>Duration</dt><dd class="missing">not recorded</dd>' in text
 
 
+def test_a_fuzz_page_shows_the_run_but_no_latency_it_does_not_have():
+    report = audit_report()
+    fuzz = Report("fuzz", report.documents, report.findings, stats={"seed": 3, "requests": 40, "elapsed_s": 2.0}, tool_version="0")
+    text = _render(fuzz)
+    assert "<dt>Seed</dt><dd>3</dd>" in text and "<dt>Requests</dt><dd>40</dd>" in text
+    assert "p95 ms" not in text and "<svg" not in text
+    assert "Live findings" in text and "5xx rate" in text and "5.00 % (3 of 60)" in text
+
+
 def test_every_finding_is_on_the_page_with_its_location_hint_and_curl():
     report = audit_report()
     page = Page(_render(report))

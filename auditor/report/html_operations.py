@@ -20,7 +20,9 @@ CHART_WIDTH, LABEL_WIDTH, PLOT_WIDTH, ROW, BAR = 760, 250, 400, 24, 14
 
 
 def operations_table(report: Report) -> dict[str, Any] | None:
-    """``{"columns": [...], "rows": [...], "measured": bool}``; None when no operation is known."""
+    """``{"columns", "rows", "latency", "all_listed"}``; None when no operation is known. Latency
+    columns when the report has latency figures, the 5xx rate and rate-limit headers when a
+    service was contacted."""
     stats = report.stats or {}
     listed = {str(row.get("operation")): row for row in stats.get("operations") or () if isinstance(row, dict)}
     findings: dict[str, list[Finding]] = {label: [] for label in listed}
@@ -30,23 +32,24 @@ def operations_table(report: Report) -> dict[str, Any] | None:
     if not findings:
         return None
     latency = stats.get("latency") or {}
-    measured = bool(latency) or bool(stats.get("live")) or report.command == "fuzz"
-    sources = [Source.LINT.value] + ([Source.LIVE.value] if measured else [])
+    live = live_stats(report) is not None
+    sources = [Source.LINT.value] + ([Source.LIVE.value] if live else [])
     sources += sorted({f.source.value for f in report.findings} - set(sources))
     columns = [_column("Operation", False)] + [_column(SOURCE_TITLES.get(s, f"{s.title()} findings"), True) for s in sources]
-    if measured:
-        columns += [_column(name, True) for name in ("p50 ms", "p95 ms", "p99 ms", "5xx rate")] + [_column("Rate-limit headers", False)]
+    if latency:
+        columns += [_column(name, True) for name in ("p50 ms", "p95 ms", "p99 ms")]
+    if live:
+        columns += [_column("5xx rate", True), _column("Rate-limit headers", False)]
     budget = latency_budget(report)
     rows = []
     for label, found in findings.items():
         cells = [_cell(label, label)] + [_count(sum(1 for f in found if f.source.value == s)) for s in sources]
-        if measured:
-            lat = latency.get(label) or {}
-            row = listed.get(label, {})
-            for key in ("p50_ms", "p95_ms", "p99_ms"):
-                value = lat.get(key, row.get(key))
-                over = key == "p95_ms" and budget is not None and value is not None and value > budget
-                cells.append(_cell("not measured", None) if value is None else _cell(f"{value:.1f}", value, "over" if over else ""))
+        row = listed.get(label, {})
+        for key in ("p50_ms", "p95_ms", "p99_ms") if latency else ():
+            value = (latency.get(label) or {}).get(key)
+            over = key == "p95_ms" and budget is not None and value is not None and value > budget
+            cells.append(_cell("not measured", None) if value is None else _cell(f"{value:.1f}", value, "over" if over else ""))
+        if live:
             cells += [error_rate(row, found), ratelimit_seen(row, found)]
         rows.append(
             {
@@ -56,7 +59,16 @@ def operations_table(report: Report) -> dict[str, Any] | None:
                 "cells": cells,
             }
         )
-    return {"columns": columns, "rows": rows, "measured": measured, "all_listed": bool(listed)}
+    return {"columns": columns, "rows": rows, "latency": bool(latency), "all_listed": bool(listed)}
+
+
+def live_stats(report: Report) -> dict[str, Any] | None:
+    """The live run's figures: ``stats.live`` of an audit, the stats of a fuzz run; None when the
+    service was not contacted."""
+    stats = report.stats or {}
+    if "live" in stats:
+        return stats["live"] or None
+    return stats if "requests" in stats else None
 
 
 def error_rate(row: dict[str, Any], found: list[Finding]) -> dict[str, Any]:

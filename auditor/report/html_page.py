@@ -21,13 +21,12 @@ from typing import Any
 
 from auditor.model import Finding, Report, Severity, clean_text
 from auditor.report.common import display_path, finding_path, help_uri, rule_meta
-from auditor.report.html_operations import chart, operations_table
+from auditor.report.html_operations import MISSING, chart, live_stats, operations_table
 from auditor.triage import family_of, triage
 
 EVIDENCE_CHARS = 1_000_000  # the evidence of all findings together, at most
 EVIDENCE_MIN, EVIDENCE_MAX = 300, 4000  # per finding
 LONG_STRING, LONG_LIST = 600, 20  # inside evidence: longer strings and lists are cut
-MISSING = "not recorded"
 _ASSETS = resources.files("auditor.report") / "html_assets"
 
 
@@ -37,17 +36,16 @@ def render(report: Report, options) -> str:
 
     css, js = (_ASSETS / "page.css").read_text(encoding="utf-8"), (_ASSETS / "page.js").read_text(encoding="utf-8")
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["anchor"] = anchor
     template = env.from_string((_ASSETS / "page.html.j2").read_text(encoding="utf-8"))
     csp = f"default-src 'none'; style-src {_sha256(css)}; script-src {_sha256(js)}; img-src data:; base-uri 'none'; form-action 'none'"
-    return template.render(page=page(report, options), css=Markup(css), js=Markup(js), csp=csp)
+    return template.render(page=page(report, options), css=Markup(css), js=Markup(js), csp=csp, missing=MISSING)
 
 
 def page(report: Report, options) -> dict[str, Any]:
     """Everything the template shows, as plain values (strings are escaped by the template)."""
     fail_on = getattr(options, "fail_on", "error")
     base_dir = getattr(options, "base_dir", None)
-    summary = report.summary()
-    summary_triage = triage(report)
     budget = min(EVIDENCE_MAX, max(EVIDENCE_MIN, EVIDENCE_CHARS // max(1, len(report.findings))))
     return {
         "command": report.command,
@@ -56,9 +54,8 @@ def page(report: Report, options) -> dict[str, Any]:
         "fail_on": fail_on,
         "documents": [{**d.to_dict(), "path": display_path(d.path, base_dir)} for d in report.documents],
         "facts": run_facts(report),
-        "counts": summary,
-        "triage": summary_triage,
-        "top_rules": [{**t, "anchor": anchor(t["rule"])} for t in summary_triage["top_rules"]],
+        "counts": report.summary(),
+        "triage": triage(report),
         "notes": [clean_text(str(n)) for n in ((report.stats or {}).get("live") or {}).get("notes") or ()],
         "operations": operations_table(report),
         "chart": chart(report),
@@ -71,15 +68,6 @@ def page(report: Report, options) -> dict[str, Any]:
 def anchor(rule_id: str) -> str:
     """The id of a rule's section in the page."""
     return "rule-" + "".join(c if c.isalnum() else "-" for c in rule_id)
-
-
-def live_stats(report: Report) -> dict[str, Any] | None:
-    """The live run's figures: ``stats.live`` of an audit, the stats of a fuzz run; None when the
-    service was not contacted."""
-    stats = report.stats or {}
-    if "live" in stats:
-        return stats["live"] or None
-    return stats if "requests" in stats else None
 
 
 def run_facts(report: Report) -> list[tuple[str, str]]:
@@ -116,7 +104,6 @@ def rule_groups(report: Report, base_dir: str | None, budget: int) -> list[dict[
         groups.append(
             {
                 "rule": rule_id,
-                "anchor": anchor(rule_id),
                 "summary": meta.summary if meta is not None else "",
                 "doc_url": help_uri(rule_id),
                 "worst": max((f.severity for f in findings), key=lambda s: s.rank).value,
@@ -142,22 +129,22 @@ def finding_view(f: Finding, report: Report, base_dir: str | None, budget: int) 
         "hint": f.hint,
         "location": where,
         "operation": str(f.operation) if f.operation is not None else None,
-        "used_by": _shorten(used_by, LONG_LIST) if isinstance(used_by, list) else None,
+        "used_by": _shorten(used_by) if isinstance(used_by, list) else None,
         "count": evidence.get("count") if isinstance(evidence.get("count"), int) and evidence["count"] > 1 else None,
         "curl": _cut(clean_text(str(curl)), EVIDENCE_MAX) if curl else None,
         "evidence": _cut(json.dumps(_shorten(evidence), indent=2, ensure_ascii=False, default=str), budget) if evidence else None,
     }
 
 
-def _shorten(value: Any, items: int = LONG_LIST) -> Any:
+def _shorten(value: Any) -> Any:
     """Evidence with long strings and lists cut (the cut is said in place)."""
     if isinstance(value, str):
         return value if len(value) <= LONG_STRING else value[:LONG_STRING] + f"… ({len(value) - LONG_STRING:,} more characters)"
     if isinstance(value, dict):
         return {str(k): _shorten(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        head = [_shorten(v) for v in value[:items]]
-        return head + [f"… and {len(value) - items:,} more"] if len(value) > items else head
+        head = [_shorten(v) for v in value[:LONG_LIST]]
+        return head + [f"… and {len(value) - LONG_LIST:,} more"] if len(value) > LONG_LIST else head
     return value
 
 
