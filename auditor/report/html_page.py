@@ -5,8 +5,9 @@ curl line. Filtering and sorting are a small inline script; without it every fin
 
 The page loads nothing: CSS and script are inline, and its Content-Security-Policy allows only
 those two (by hash), so even a mistake in escaping could not run a script or reach the network.
-Everything from the document or the service is escaped by Jinja2's autoescape (secrets are
-masked before reporters see them). Evidence is shortened so that the page of a large report stays
+Everything from the document or the service is escaped by Jinja2's autoescape, after control
+characters are spelled out as in every format (``clean_text``); secrets are masked before
+reporters see them. Evidence is shortened so that the page of a large report stays
 small (``EVIDENCE_CHARS`` in all); the JSON report has it whole.
 """
 
@@ -35,7 +36,13 @@ def render(report: Report, options) -> str:
     from markupsafe import Markup
 
     css, js = (_ASSETS / "page.css").read_text(encoding="utf-8"), (_ASSETS / "page.js").read_text(encoding="utf-8")
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+    def finalize(value: Any) -> Any:  # every value shown: control characters as \xNN, then escaped
+        return clean_text(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+    env = jinja2.Environment(
+        autoescape=True, finalize=finalize, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    )
     env.filters["anchor"] = anchor
     template = env.from_string((_ASSETS / "page.html.j2").read_text(encoding="utf-8"))
     csp = f"default-src 'none'; style-src {_sha256(css)}; script-src {_sha256(js)}; img-src data:; base-uri 'none'; form-action 'none'"
@@ -56,7 +63,7 @@ def page(report: Report, options) -> dict[str, Any]:
         "facts": run_facts(report),
         "counts": report.summary(),
         "triage": triage(report),
-        "notes": [clean_text(str(n)) for n in ((report.stats or {}).get("live") or {}).get("notes") or ()],
+        "notes": [str(n) for n in ((report.stats or {}).get("live") or {}).get("notes") or ()],
         "operations": operations_table(report),
         "chart": chart(report),
         "families": sorted({family_of(f.rule) for f in report.findings}),
@@ -89,7 +96,7 @@ def run_facts(report: Report) -> list[tuple[str, str]]:
             facts.append(("Mode", "read-only (GET, HEAD, OPTIONS)"))
     elapsed = stats.get("elapsed_s", (live or {}).get("elapsed_s"))
     facts.append(("Duration", MISSING if elapsed is None else f"{float(elapsed):.1f} s"))
-    return [(label, clean_text(value)) for label, value in facts]
+    return facts
 
 
 def rule_groups(report: Report, base_dir: str | None, budget: int) -> list[dict[str, Any]]:
@@ -131,7 +138,7 @@ def finding_view(f: Finding, report: Report, base_dir: str | None, budget: int) 
         "operation": str(f.operation) if f.operation is not None else None,
         "used_by": _shorten(used_by) if isinstance(used_by, list) else None,
         "count": evidence.get("count") if isinstance(evidence.get("count"), int) and evidence["count"] > 1 else None,
-        "curl": _cut(clean_text(str(curl)), EVIDENCE_MAX) if curl else None,
+        "curl": _cut(str(curl), EVIDENCE_MAX) if curl else None,
         "evidence": _cut(json.dumps(_shorten(evidence), indent=2, ensure_ascii=False, default=str), budget) if evidence else None,
     }
 
