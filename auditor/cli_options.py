@@ -9,7 +9,7 @@ import typer
 
 FormatOpt = Annotated[
     Optional[str],
-    typer.Option("--format", "-f", help="Output format for stdout: console, json, sarif, junit, github, gitlab, markdown. Default: console."),
+    typer.Option("--format", "-f", help="Output format for stdout: console, json, sarif, junit, github, gitlab, markdown, html. Default: console."),
 ]
 OutputOpt = Annotated[
     Optional[list[str]],

@@ -14,6 +14,7 @@ import pytest
 from conftest import ROOT, TcpServer, run_cli
 
 from auditor.report import FORMATS
+from auditor.rules import load_builtin_rules
 from fixtures.service import SPEC, running
 from fixtures.service.drifts import DRIFTS
 
@@ -110,6 +111,9 @@ def test_summary_and_stats(drifted_run):
     assert stats["operations_tested"] == stats["operations_total"] == 8
     assert stats["requests"] > 50 and stats["requests_per_second"] > 0 and stats["seed"] == int(SEED)
     assert sum(stats["findings_by_rule"].values()) == len(report["findings"])
+    # the rules that ran: the fuzzer's live rules, not the static ones nor the audit's probes
+    assert {"reliability/server-error", "contract/response-schema"} <= set(report["checked"])
+    assert all(load_builtin_rules()[r].codes for r in report["checked"] if r != "contract/live-check")
     assert "tested 8/8 operations" in result.err and "findings by rule" in result.err
     for phase in ("examples", "coverage", "fuzzing", "stateful"):  # not a terminal: one plain line per phase
         assert f"fuzz: {phase} " in result.err
