@@ -130,6 +130,32 @@ def baseline_command(
     raise typer.Exit(0)
 
 
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="The old version: file, '-', http(s):// URL, or GITREF:path read from git (origin/main:openapi.yaml).")],
+    new: Annotated[str, typer.Argument(help="The new version, in any of the same forms.")],
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = "error",
+    config: ConfigOpt = None,
+    pack: PackOpt = None,
+    baseline: BaselineOpt = None,
+    allow_remote_refs: AllowRemoteRefsOpt = False,
+    ref_root: RefRootOpt = None,
+    max_size: MaxSizeOpt = 64,
+    rule: RuleOpt = None,
+) -> None:
+    """Compare two versions of a contract: breaking changes and the versioning policy."""
+    from auditor import api
+    from auditor.baseline_file import apply_file
+
+    options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule)
+    with _batch():
+        report = apply_file(api.diff(old, new, options), baseline, options.only_rules)
+        code = emit(report, format, output, fail_on)
+    raise typer.Exit(code)
+
+
 def _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule):
     from auditor import api
 

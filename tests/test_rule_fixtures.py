@@ -1,18 +1,21 @@
 """Registry-driven: every static rule has fixtures/rules/<family>/<name>/{bad,good}.yaml (and an
 optional rule-options.yaml with this rule's options). The rule fires on bad and is silent on good;
-a rule without both fixtures fails here."""
+a rule without both fixtures fails here. A diff rule has old.yaml too: it fires on old -> bad
+and is silent on old -> good."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import FIXTURES
-from rule_helpers import findings_of
+from rule_helpers import diff_findings_of, findings_of
 
 from auditor.document.parse import parse
+from auditor.model import Source
 from auditor.rules import load_builtin_rules
 
 REGISTRY = load_builtin_rules()
 STATIC = [r for r in REGISTRY if r.check is not None]
+DIFF = [r for r in STATIC if r.source is Source.DIFF]
 
 
 def _fixture_dir(rule_id: str):
@@ -27,13 +30,16 @@ def _run(rule, name: str):
         pytest.fail(f"missing {path}")
     opt_file = path.parent / "rule-options.yaml"
     options = parse(opt_file.read_bytes(), str(opt_file)).data if opt_file.is_file() else None
+    if rule.source is Source.DIFF:
+        return diff_findings_of(path.parent / "old.yaml", path, rule.id, options or {})
     return findings_of(path, rule.id, options or {})
 
 
 @pytest.mark.parametrize("rule", STATIC, ids=lambda r: r.id)
 def test_rule_has_fixtures(rule):
     d = _fixture_dir(rule.id)
-    missing = [n for n in ("bad.yaml", "good.yaml") if not (d / n).is_file()]
+    names = ("old.yaml", "bad.yaml", "good.yaml") if rule.source is Source.DIFF else ("bad.yaml", "good.yaml")
+    missing = [n for n in names if not (d / n).is_file()]
     assert not missing, f"{rule.id}: missing {', '.join(missing)} in {d}"
 
 
@@ -49,3 +55,11 @@ def test_rule_fires_on_bad(rule):
 def test_rule_silent_on_good(rule):
     findings = _run(rule, "good.yaml")
     assert not findings, f"{rule.id} fired on its good.yaml: {[f.message for f in findings]}"
+
+
+@pytest.mark.parametrize("rule", DIFF, ids=lambda r: r.id)
+def test_diff_rule_silent_on_itself(rule):
+    """A document compared with itself has no changes, for every diff rule's fixtures."""
+    d = _fixture_dir(rule.id)
+    for name in ("old.yaml", "bad.yaml", "good.yaml"):
+        assert diff_findings_of(d / name, d / name, rule.id) == [], f"{rule.id}: {name} against itself"

@@ -8,9 +8,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from auditor.rules.registry import REGISTRY, Option, Registry, Rule, Violation, live_rule, rule
+from auditor.rules.registry import REGISTRY, Option, Registry, Rule, Violation, diff_rule, live_rule, rule
 
-__all__ = ["REGISTRY", "Option", "Registry", "Rule", "Violation", "live_rule", "rule", "load_builtin_rules"]
+__all__ = ["REGISTRY", "Option", "Registry", "Rule", "Violation", "diff_rule", "live_rule", "rule", "load_builtin_rules"]
 
 _LOADED = False
 _INFRA = {"registry"}

@@ -70,6 +70,7 @@ class Rule:
     doc: str = ""
     module: str = ""
     heavy: bool = False  # walks the whole document: its family is scheduled first when rules are split
+    after_changes: bool = False  # a diff rule that reads the other diff rules' breaking findings
 
     @property
     def family(self) -> str:
@@ -122,8 +123,27 @@ def rule(
     registry: Registry | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register a static rule. (Checks that only the live run performs are documented with
-    ``live_rule``.)"""
+    ``live_rule``; rules that compare two versions of a document register with ``diff_rule``.)"""
+    return _register(rule_id, Source.LINT, severity, summary, hint, options, registry, heavy=heavy)
 
+
+def diff_rule(
+    rule_id: str,
+    *,
+    severity: str,
+    summary: str,
+    hint: str,
+    options: Iterable[Option] = (),
+    after_changes: bool = False,
+    registry: Registry | None = None,
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a rule of ``auditor diff``: its function takes the pair of documents (a
+    ``DiffContext``, auditor/diff/pair.py) and yields ``Change``s; ``lint`` never runs it. An
+    ``after_changes`` rule runs once the others are done and reads their breaking findings."""
+    return _register(rule_id, Source.DIFF, severity, summary, hint, options, registry, after_changes=after_changes)
+
+
+def _register(rule_id, source, severity, summary, hint, options, registry, **flags) -> Callable[[CheckFn], CheckFn]:
     def decorate(fn: CheckFn) -> CheckFn:
         (REGISTRY if registry is None else registry).add(
             Rule(
@@ -133,10 +153,10 @@ def rule(
                 hint=hint,
                 check=fn,
                 options=tuple(options),
-                source=Source.LINT,
+                source=source,
                 doc=inspect.cleandoc(fn.__doc__ or ""),
                 module=getattr(fn, "__module__", ""),
-                heavy=heavy,
+                **flags,
             )
         )
         return fn
