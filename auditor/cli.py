@@ -100,6 +100,10 @@ def lint(
 def baseline_command(
     specs: SpecsArg,
     output: Annotated[str, typer.Option("--output", "-o", help="Baseline file to write ('-' for stdout).")] = "auditor-baseline.json",
+    diff_from: Annotated[
+        Optional[str],
+        typer.Option("--diff-from", help="Record the findings of `auditor diff OLD SPEC` (accepted breaking changes) instead of lint's.", metavar="OLD"),
+    ] = None,
     config: ConfigOpt = None,
     pack: PackOpt = None,
     allow_remote_refs: AllowRemoteRefsOpt = False,
@@ -107,7 +111,7 @@ def baseline_command(
     max_size: MaxSizeOpt = 64,
     rule: RuleOpt = None,
 ) -> None:
-    """Record the current findings in a baseline file; `lint --baseline FILE` then hides them."""
+    """Record the current findings in a baseline file; `lint --baseline FILE` (or `diff`) then hides them."""
     import os
     from pathlib import Path
 
@@ -116,8 +120,11 @@ def baseline_command(
     from auditor.cli_output import write_atomic
     from auditor.exceptions import UsageError
 
+    options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule)
+    if diff_from is not None and len(specs) != 1:
+        raise UsageError("--diff-from compares one document", hint="give one SPEC: the new version")
     with _batch():
-        report = api.lint(specs, _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule))
+        report = api.lint(specs, options) if diff_from is None else api.diff(diff_from, specs[0], options)
         text = build(report, base_dir=os.getcwd())
     if output == "-":
         sys.stdout.write(text)

@@ -6,7 +6,6 @@ document must have allowed what the new one returns)."""
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from auditor.diff.schemas import value_key
@@ -45,6 +44,8 @@ def narrowed(key: str, before: Any, after: Any) -> bool:
     if not _number(before) or not _number(after):
         return before != after
     if key == "multipleOf":
+        from decimal import Decimal, InvalidOperation
+
         try:
             return Decimal(str(after)) % Decimal(str(before)) != 0
         except (InvalidOperation, ArithmeticError):

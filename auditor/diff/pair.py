@@ -207,7 +207,8 @@ class DiffContext:
 
     def label(self, at: At, in_old: bool = False) -> str:
         """What a schema node is, in words, from where it is written: ``property `status```,
-        ``schema `Pet```, ``query parameter `limit```, ``request body (application/json)``."""
+        ``schema `Pet```, ``query parameter `limit```, ``body (application/json)``, ``200 body
+        (application/json)``. Rules say which side (request, response) it is on."""
         doc = (self.old if in_old else self.new).document
         tokens = jp.split(at.pointer)
         if len(tokens) >= 2 and tokens[-2] == "properties":
@@ -223,15 +224,13 @@ class DiffContext:
             i = len(tokens) - 1 - tokens[::-1].index("parameters")
             param = _node(doc, at.file, tokens[: i + 2])
             if isinstance(param, dict) and isinstance(param.get("name"), str):
-                where = param.get("in")
-                return f"{where} parameter `{param['name']}`" if where != "body" else "request body"
-        if "content" in tokens and tokens[-1] == "schema":
+                return f"{param.get('in')} parameter `{param['name']}`" if param.get("in") != "body" else "body"
+        status = tokens[tokens.index("responses") + 1] if "responses" in tokens[:-1] else ""
+        if "content" in tokens[:-1] and tokens[-1] == "schema":
             media = tokens[tokens.index("content") + 1]
-            if "responses" in tokens:
-                return f"response {tokens[tokens.index('responses') + 1]} ({media})"
-            return f"request body ({media})"
-        if "responses" in tokens and tokens[-1] == "schema":
-            return f"response {tokens[tokens.index('responses') + 1]}"
+            return f"{status} body ({media})" if status else f"body ({media})"
+        if status and tokens[-1] == "schema":
+            return f"{status} body"
         return f"schema at {at.pointer or '/'}"
 
 

@@ -191,7 +191,8 @@ class SchemaDiff:
                 out.append(SchemaChange("bound", key, before, after, o.at, n.at, read_only=_flag(n, "readOnly")))
         if o.allows_more() != n.allows_more():
             out.append(SchemaChange("bound", "additionalProperties", o.allows_more(), n.allows_more(), o.at, n.at, read_only=_flag(n, "readOnly")))
-        for name in sorted(o.required ^ n.required):
+        objects = (not o_types or "object" in o_types) and (not n_types or "object" in n_types)
+        for name in sorted(o.required ^ n.required) if objects else ():  # an object that became an array: the type change says it
             o_prop, n_prop = o.props.get(name), n.props.get(name)
             out.append(
                 SchemaChange(
@@ -300,20 +301,29 @@ def value_key(value: Any) -> str:
 
 
 def _variant_pairs(old: list, new: list, *, by_position: bool):
-    """Indices of ``oneOf``/``anyOf`` variants that correspond: the same ``$ref``, then the rest
-    by position when as many remain on both sides (``prefixItems``: by position only)."""
+    """Indices of ``oneOf``/``anyOf`` variants that correspond: the same ``$ref``, then the same
+    ``type`` (variants are often reordered), then the rest by position when as many remain on
+    both sides (``prefixItems``: by position only)."""
     if by_position:
         yield from ((i, i) for i in range(min(len(old), len(new))))
         return
-    refs = {v["$ref"]: j for j, v in enumerate(new) if isinstance(v, dict) and isinstance(v.get("$ref"), str)}
-    rest_old, taken = [], set()
-    for i, v in enumerate(old):
-        j = refs.get(v.get("$ref")) if isinstance(v, dict) else None
-        if j is not None and j not in taken:
-            taken.add(j)
-            yield i, j
-        else:
-            rest_old.append(i)
-    rest_new = [j for j in range(len(new)) if j not in taken]
+    rest_old, rest_new = list(range(len(old))), list(range(len(new)))
+    for key in (_ref_of, _type_of):
+        for i in list(rest_old):
+            k = key(old[i])
+            matches = [j for j in rest_new if k is not None and key(new[j]) == k]
+            if len(matches) == 1 and sum(1 for x in rest_old if key(old[x]) == k) == 1:
+                rest_old.remove(i)
+                rest_new.remove(matches[0])
+                yield i, matches[0]
     if len(rest_old) == len(rest_new):
         yield from zip(rest_old, rest_new)
+
+
+def _ref_of(variant: Any) -> str | None:
+    return variant["$ref"] if isinstance(variant, dict) and isinstance(variant.get("$ref"), str) else None
+
+
+def _type_of(variant: Any) -> str | None:
+    t = variant.get("type") if isinstance(variant, dict) and "$ref" not in variant else None
+    return None if t is None else json.dumps(t, sort_keys=True)

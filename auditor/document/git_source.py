@@ -83,7 +83,11 @@ def open_tree(spec: str, ref_root: Path | None = None, cwd: Path | None = None) 
     top = _git(here, ["rev-parse", "--show-toplevel"], fail=f"{here} is not inside a git repository", where=spec).strip()
     prefix = _git(here, ["rev-parse", "--show-prefix"], where=spec).strip()
     commit = _git(
-        Path(top), ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"], fail=f"unknown git revision {ref!r}", where=spec, hint=_FETCH_HINT
+        Path(top),
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        fail=f"unknown git revision {ref!r}",
+        where=spec,
+        hint=_FETCH_HINT,
     ).strip()
     relative = raw_path.startswith(("./", "../")) or raw_path in (".", "..")
     path = posixpath.normpath(posixpath.join(prefix, raw_path) if relative else raw_path)
@@ -104,11 +108,11 @@ def _git(cwd: Path, args: list[str], *, stdin: bytes | None = None, fail: str = 
 
 def _git_bytes(cwd: Path, args: list[str], *, stdin: bytes | None = None, fail: str = "", where: str | None = None, hint: str = "") -> bytes:
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, input=stdin if stdin is not None else b"", capture_output=True, timeout=TIMEOUT, check=False
-        )  # noqa: S603, S607 (git from PATH, fixed arguments)
+        done = subprocess.run(["git", *args], cwd=cwd, input=stdin if stdin is not None else b"", capture_output=True, timeout=TIMEOUT, check=False)  # noqa: S603, S607 (git from PATH, fixed arguments)
     except subprocess.TimeoutExpired:
-        raise InputError(f"git {args[0]} did not answer within {TIMEOUT:.0f} s", where=where, hint="check the repository (a lock, a slow file system)") from None
+        raise InputError(
+            f"git {args[0]} did not answer within {TIMEOUT:.0f} s", where=where, hint="check the repository (a lock, a slow file system)"
+        ) from None
     except OSError as exc:
         raise InputError(f"cannot run git: {exc.strerror or exc}", where=where, hint="install git, or give the document as a file") from None
     if done.returncode != 0:

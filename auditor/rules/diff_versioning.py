@@ -53,17 +53,20 @@ def major_bump_required(pair: DiffContext):
     url_bumped = bool(old_majors) and bool(new_majors) and old_majors != new_majors
     if info_bumped or url_bumped:
         return
-    count = len(pair.breaking)
     rules = Counter(f.rule for f in pair.breaking)
     stated = [v for v in (version_major(old_v), version_major(new_v)) if v is not None] or sorted(old_majors | new_majors)
     why = f"the major version stays {stated[0]}" if stated else "neither document states a major version"
     yield Change(
-        f"{count} breaking change{'s' if count != 1 else ''} but {why} (info.version {old_v or '-'} -> {new_v or '-'})",
+        f"breaking changes but {why} (info.version {old_v or '-'} -> {new_v or '-'})",
         _version_at(pair.new),
         before=old_v or None,
         after=new_v or None,
         old_at=_version_at(pair.old),
-        evidence={"breaking": dict(sorted(rules.items())), "url_majors": {"before": sorted(old_majors), "after": sorted(new_majors)}},
+        evidence={
+            "breaking": len(pair.breaking),
+            "by_rule": dict(sorted(rules.items())),
+            "url_majors": {"before": sorted(old_majors), "after": sorted(new_majors)},
+        },
         hint=None if stated else "state info.version as MAJOR.MINOR.PATCH (or put /vN in the URL) and bump its major with breaking changes",
     )
 
