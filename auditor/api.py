@@ -114,6 +114,9 @@ def diff(old: str, new: str, options: LintOptions | None = None, *, config: Conf
     }
     if pair.shared.schemas.truncated:
         stats["diff"]["truncated"] = True
+    broken = {side: len(d.ref_problems) for side, d in zip(("old", "new"), documents) if d.ref_problems}
+    if broken:
+        stats["diff"]["unresolved_refs"] = broken
     return Report(
         command="diff",
         documents=tuple(document_info(d) for d in documents),

@@ -152,7 +152,11 @@ def diff(
     max_size: MaxSizeOpt = 64,
     rule: RuleOpt = None,
 ) -> None:
-    """Compare two versions of a contract: breaking changes and the versioning policy."""
+    """Compare two versions of a contract: breaking changes and the versioning policy.
+
+    OLD and NEW are files, '-', http(s) URLs, or GITREF:path read through git without a checkout
+    (origin/main:openapi.yaml; relative $refs are read at the same revision).
+    """
     from auditor import api
     from auditor.baseline_file import apply_file
 

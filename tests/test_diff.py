@@ -502,3 +502,35 @@ def test_git_refs_stay_inside_the_root_folder(cli, repo):
     ]
     widened = api.load_version("HEAD:api/openapi.yaml", api.LintOptions(ref_root=str(repo)))
     assert widened.deref({"$ref": "../secret.yaml"}, At("HEAD:api/openapi.yaml", ""))[0] == {"type": "string"}
+
+
+def test_unfollowed_refs_are_said(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _files(tmp_path, BASE.replace('$ref: "#/components/schemas/Person"}\n    Person:', '$ref: "#/components/schemas/Nobody"}\n    Person:'))
+    r = cli(["diff", "old.yaml", "new.yaml"])
+    assert "diff: 1 $ref(s) of the new document could not be followed and were compared as empty schemas" in r.out
+    assert json.loads(cli(["diff", "old.yaml", "new.yaml", "-f", "json"]).out)["stats"]["diff"]["unresolved_refs"] == {"new": 1}
+
+
+def test_nested_nodes_are_named_from_their_property(tmp_path):
+    """Array items, map values and anyOf variants are named after the property that holds them;
+    reordered anyOf variants still correspond (by type)."""
+    old = _edit(
+        BASE,
+        (
+            "        tag: {type: string}\n",
+            "        tag: {type: string}\n        tags: {type: array, items: {type: string}}\n        when: {anyOf: [{type: integer}, {type: string, enum: [now]}]}\n",
+        ),
+    )
+    new = _edit(
+        old,
+        ("items: {type: string}}", "items: {type: integer}}"),
+        ("anyOf: [{type: integer}, {type: string, enum: [now]}]", "anyOf: [{type: string, enum: [now, later]}, {type: integer, maximum: 10}]"),
+        ("version: 1.0.0", "version: 2.0.0"),
+    )
+    assert sorted(_diff(tmp_path, old, new)) == [
+        ("diff/request-bounds-narrowed", "request property `when` anyOf[1]: maximum 10 added"),
+        ("diff/request-type-changed", "request property `tags` items: type string -> integer"),
+        ("diff/response-enum-value-added", 'response property `when` anyOf[0]: new enum value(s) "later"'),
+        ("diff/response-type-changed", "response property `tags` items: type string -> integer"),
+    ]

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from conftest import ROOT
+import pytest
+from conftest import CORPUS, ROOT
 
 from auditor import api
 
@@ -135,3 +136,23 @@ def test_petstore_swagger2_against_openapi3_on_the_normalised_model(tmp_path):
             "response schema `Pet`: type array -> object",
         ),
     ]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "OAI__OpenAPI-Specification/examples/v2.0/yaml/petstore-separate/spec/swagger.yaml",
+        "matrix-org__matrix-spec/data/api/client-server/filter.yaml",
+        "ga4gh__data-repository-service-schemas/openapi/data_repository_service.openapi.yaml",
+        "Redocly__museum-openapi-example/openapi.yaml",
+        "APIs-guru__unofficial_openapi_specs/twitter.com/1.1/swagger.yaml",
+    ],
+)
+def test_corpus_documents_against_themselves_are_clean(entry, tmp_path):
+    """Multi-file (2.0 and 3.1), recursive and large documents from the shared corpus: every
+    schema is compared, nothing differs."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS} (it lives beside the project)")
+    path = str(CORPUS / entry)
+    report = api.diff(path, path, api.LintOptions(pack="strict", cwd=tmp_path))
+    assert report.findings == () and report.stats["diff"]["removed"] == report.stats["diff"]["added"] == 0

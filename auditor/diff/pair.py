@@ -13,6 +13,7 @@ OpenAPI 3.x view, so a 2.0 document is compared with a 3.x one on the same terms
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
@@ -23,6 +24,7 @@ from auditor.document.document import At, OperationRef
 from auditor.model import Finding
 
 _TEMPLATE = re.compile(r"\{[^}/]*\}")
+SAME = object()  # Change.of_schema: keep the change's own before/after
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,19 @@ class Change:
     old_at: At | None = None
     hint: str | None = None
     evidence: dict[str, Any] | None = None  # more than before/after, for the finding's evidence
+
+    @classmethod
+    def of_schema(cls, message: str, op: OpPair, change: SchemaChange, before: Any = SAME, after: Any = SAME) -> Change:
+        """A schema change located at the new node (the old one as its counterpart); before and
+        after default to the change's own values."""
+        return cls(
+            message,
+            change.new_at,
+            before=change.before if before is SAME else before,
+            after=change.after if after is SAME else after,
+            operation=op.new,
+            old_at=change.old_at,
+        )
 
 
 class OpPair(NamedTuple):
@@ -167,6 +182,15 @@ class DiffContext:
 
     # --- schema changes ---------------------------------------------------------------------------
 
+    def changes(self, side: str, kind: str) -> Iterator[tuple[OpPair, SchemaChange]]:
+        """Every schema change of ``kind`` on one side of every operation, with the operation:
+        ``request`` (what clients send; ``readOnly`` nodes left out) or ``response`` (what they
+        receive; ``writeOnly`` nodes left out)."""
+        for op in self.operation_pairs():
+            for c in self.request_changes(op) if side == "request" else self.response_changes(op):
+                if c.kind == kind and not (c.read_only if side == "request" else c.write_only):
+                    yield op, c
+
     def request_changes(self, op: OpPair) -> list[SchemaChange]:
         """Every schema difference in what the client sends: parameters and request bodies."""
 
@@ -207,31 +231,38 @@ class DiffContext:
 
     def label(self, at: At, in_old: bool = False) -> str:
         """What a schema node is, in words, from where it is written: ``property `status```,
-        ``schema `Pet```, ``query parameter `limit```, ``body (application/json)``, ``200 body
+        ``schema `Pet``` (``items``, ``values`` or ``anyOf[1]`` after it for what is inside),
+        ``query parameter `limit```, ``body (application/json)``, ``200 body
         (application/json)``. Rules say which side (request, response) it is on."""
-        doc = (self.old if in_old else self.new).document
         tokens = jp.split(at.pointer)
+        inside: list[str] = []  # read from the end: items, values, anyOf[1] (a loop: schemas nest deep)
+        while tokens:
+            if tokens[-1] in ("items", "additionalProperties"):
+                inside.append("items" if tokens.pop() == "items" else "values")
+            elif len(tokens) >= 2 and tokens[-2] in ("oneOf", "anyOf", "prefixItems"):
+                index = tokens.pop()
+                inside.append(f"{tokens.pop()}[{index}]")
+            else:
+                break
+        return " ".join([self._node_label(tokens, at.file, in_old), *reversed(inside)])
+
+    def _node_label(self, tokens: list[str], file: str, in_old: bool) -> str:
         if len(tokens) >= 2 and tokens[-2] == "properties":
             return f"property `{tokens[-1]}`"
-        if tokens and tokens[-1] in ("items", "additionalProperties"):
-            parent = self.label(At(at.file, jp.join("", *tokens[:-1])), in_old)
-            return f"{parent} {'items' if tokens[-1] == 'items' else 'values'}"
-        if len(tokens) >= 2 and tokens[-2] in ("oneOf", "anyOf", "prefixItems"):
-            return f"{self.label(At(at.file, jp.join('', *tokens[:-2])), in_old)} {tokens[-2]}[{tokens[-1]}]"
         if len(tokens) >= 2 and tokens[-2] in ("schemas", "definitions"):
             return f"schema `{tokens[-1]}`"
         if "parameters" in tokens:
             i = len(tokens) - 1 - tokens[::-1].index("parameters")
-            param = _node(doc, at.file, tokens[: i + 2])
+            param = _node((self.old if in_old else self.new).document, file, tokens[: i + 2])
             if isinstance(param, dict) and isinstance(param.get("name"), str):
                 return f"{param.get('in')} parameter `{param['name']}`" if param.get("in") != "body" else "body"
         status = tokens[tokens.index("responses") + 1] if "responses" in tokens[:-1] else ""
         if "content" in tokens[:-1] and tokens[-1] == "schema":
             media = tokens[tokens.index("content") + 1]
             return f"{status} body ({media})" if status else f"body ({media})"
-        if status and tokens[-1] == "schema":
+        if status and tokens and tokens[-1] == "schema":
             return f"{status} body"
-        return f"schema at {at.pointer or '/'}"
+        return f"schema at {jp.join('', *tokens) or '/'}"
 
 
 def path_shape(path: str) -> str:

@@ -53,17 +53,25 @@ class SchemaChange(NamedTuple):
 
 
 class Flat(NamedTuple):
-    """A schema with ``$ref`` followed and ``allOf`` folded in: its keywords (each with the node
-    it is written in), its properties (each with where it is declared) and required names."""
+    """A schema with ``$ref`` followed and ``allOf`` folded in: its keywords (a keyword is read
+    from the first node that has it, the schema itself before its ``allOf`` parts), its
+    properties (each with the node that declares it) and the names it requires."""
 
     at: At
-    keywords: dict[str, tuple[Any, At]]
+    keywords: dict[str, Any]  # the node itself when it has no allOf (most do): no copy
+    owners: dict[str, At] | None  # where each keyword is written, when parts were merged
     props: dict[str, tuple[Any, At]]
     required: frozenset[str]
 
     def get(self, key: str) -> Any:
-        found = self.keywords.get(key)
-        return None if found is None else found[0]
+        return self.keywords.get(key)
+
+    def keyword_at(self, key: str) -> At:
+        """Where a keyword is written."""
+        return (self.owners[key] if self.owners is not None else self.at).child(key)
+
+    def prop_at(self, name: str) -> At:
+        return self.props[name][1].child("properties", name)
 
     def types(self) -> frozenset[str]:
         """Explicit types, else what the keywords imply (properties: object, items: array);
@@ -73,7 +81,7 @@ class Flat(NamedTuple):
         if not types:
             if self.props or isinstance(self.get("additionalProperties"), dict):
                 types = {"object"}
-            elif "items" in self.keywords:
+            elif self.get("items") is not None:
                 types = {"array"}
         if types and self.get("nullable") is True:
             types.add("null")
@@ -126,9 +134,16 @@ class SchemaDiff:
         if cached is not None:
             return cached
         doc = self.old if in_old else self.new
-        keywords: dict[str, tuple[Any, At]] = {}
-        props: dict[str, tuple[Any, At]] = {}
-        required: set[str] = set()
+        if "allOf" not in node:  # most schemas: the node is the flat schema
+            props = {str(k): (v, at) for k, v in node["properties"].items()} if isinstance(node.get("properties"), dict) else {}
+            names = node.get("required")
+            required = frozenset(r for r in names if isinstance(r, str)) if isinstance(names, list) else frozenset()
+            flat = self._flat[(in_old, at)] = Flat(at, node, None, props, required)
+            return flat
+        keywords: dict[str, Any] = {}
+        owners: dict[str, At] = {}
+        props = {}
+        merged: set[str] = set()
         seen: set[At] = set()
         stack: list[tuple[Any, At, int]] = [(node, at, 0)]
         while stack:
@@ -138,17 +153,21 @@ class SchemaDiff:
                 continue
             seen.add(part_at)
             for k, v in part.items():
-                if k == "properties" and isinstance(v, dict):
-                    for name, sub in v.items():
-                        props.setdefault(str(name), (sub, part_at.child("properties", str(name))))
-                elif k == "required" and isinstance(v, list):
-                    required.update(r for r in v if isinstance(r, str))
-                elif k != "allOf" and k != "$ref":
-                    keywords.setdefault(k, (v, part_at))
-            parts = part.get("allOf")
-            if isinstance(parts, list):
-                stack.extend((p, part_at.child("allOf", i), depth + 1) for i, p in reversed(list(enumerate(parts))))
-        flat = self._flat[(in_old, at)] = Flat(at, keywords, props, frozenset(required))
+                if k not in keywords:
+                    keywords[k] = v
+                    owners[k] = part_at
+            declared = part.get("properties")
+            if isinstance(declared, dict):
+                for name, sub in declared.items():
+                    props.setdefault(str(name), (sub, part_at))
+            names = part.get("required")
+            if isinstance(names, list):
+                merged.update(r for r in names if isinstance(r, str))
+            subs = part.get("allOf")
+            if isinstance(subs, list):
+                stack.extend((p, part_at.child("allOf", i), depth + 1) for i, p in reversed(list(enumerate(subs))))
+        keywords.pop("allOf", None)
+        flat = self._flat[(in_old, at)] = Flat(at, keywords, owners, props, frozenset(merged))
         return flat
 
     def _expand(self, key: Pair) -> tuple[list[SchemaChange], list[Pair]]:
@@ -183,10 +202,11 @@ class SchemaDiff:
                 SchemaChange("type", "type", (o_types, o_fmt), (n_types, n_fmt), o.at, n.at, read_only=_flag(n, "readOnly"), write_only=_flag(o, "writeOnly"))
             )
         o_enum, n_enum = o.enum(), n.enum()
-        if (o_enum is None) != (n_enum is None) or (o_enum is not None and n_enum is not None and _value_set(o_enum) != _value_set(n_enum)):
+        if o_enum != n_enum and ((o_enum is None) != (n_enum is None) or _value_set(o_enum or []) != _value_set(n_enum or [])):
             out.append(SchemaChange("enum", "enum", o_enum, n_enum, o.at, n.at, read_only=_flag(n, "readOnly"), write_only=_flag(o, "writeOnly")))
+        o_kw, n_kw = o.keywords, n.keywords
         for key in BOUNDS:
-            before, after = o.get(key), n.get(key)
+            before, after = o_kw.get(key), n_kw.get(key)
             if before != after:
                 out.append(SchemaChange("bound", key, before, after, o.at, n.at, read_only=_flag(n, "readOnly")))
         if o.allows_more() != n.allows_more():
@@ -200,34 +220,35 @@ class SchemaDiff:
                     name,
                     name in o.required,
                     name in n.required,
-                    o_prop[1] if o_prop else o.at,
-                    n_prop[1] if n_prop else n.at,
+                    o.prop_at(name) if o_prop else o.at,
+                    n.prop_at(name) if n_prop else n.at,
                     declared_before=o_prop is not None,
                     declared_after=n_prop is not None,
-                    read_only=n_prop is not None and self._prop_flag(False, n_prop, "readOnly"),
-                    write_only=o_prop is not None and self._prop_flag(True, o_prop, "writeOnly"),
+                    read_only=n_prop is not None and self._prop_flag(False, n_prop[0], n.prop_at(name), "readOnly"),
+                    write_only=o_prop is not None and self._prop_flag(True, o_prop[0], o.prop_at(name), "writeOnly"),
                 )
             )
         return out
 
-    def _prop_flag(self, in_old: bool, prop: tuple[Any, At], flag: str) -> bool:
-        node, _ = (self.old if in_old else self.new).deref(*prop)
+    def _prop_flag(self, in_old: bool, prop: Any, at: At, flag: str) -> bool:
+        node, _ = (self.old if in_old else self.new).deref(prop, at)
         return isinstance(node, dict) and node.get(flag) is True
 
     def _children(self, o: Flat, n: Flat):
-        for name, (o_sub, o_at) in o.props.items():
+        for name, (o_sub, _) in o.props.items():
             n_prop = n.props.get(name)
             if n_prop is not None:
-                yield o_sub, o_at, n_prop[0], n_prop[1]
+                yield o_sub, o.prop_at(name), n_prop[0], n.prop_at(name)
+        o_kw, n_kw = o.keywords, n.keywords
         for key in ("items", "additionalProperties", "not", "contains", "propertyNames"):
-            o_kw, n_kw = o.keywords.get(key), n.keywords.get(key)
-            if o_kw and n_kw and isinstance(o_kw[0], dict) and isinstance(n_kw[0], dict):
-                yield o_kw[0], o_kw[1].child(key), n_kw[0], n_kw[1].child(key)
+            if isinstance(o_kw.get(key), dict) and isinstance(n_kw.get(key), dict):
+                yield o_kw[key], o.keyword_at(key), n_kw[key], n.keyword_at(key)
         for key in ("oneOf", "anyOf", "prefixItems"):
-            o_kw, n_kw = o.keywords.get(key), n.keywords.get(key)
-            if o_kw and n_kw and isinstance(o_kw[0], list) and isinstance(n_kw[0], list):
-                for i, j in _variant_pairs(o_kw[0], n_kw[0], by_position=key == "prefixItems"):
-                    yield o_kw[0][i], o_kw[1].child(key, i), n_kw[0][j], n_kw[1].child(key, j)
+            o_subs, n_subs = o_kw.get(key), n_kw.get(key)
+            if isinstance(o_subs, list) and isinstance(n_subs, list):
+                o_at, n_at = o.keyword_at(key), n.keyword_at(key)
+                for i, j in _variant_pairs(o_subs, n_subs, by_position=key == "prefixItems"):
+                    yield o_subs[i], o_at.child(i), n_subs[j], n_at.child(j)
 
     # --- the graph of pairs -------------------------------------------------------------------------
 
@@ -309,15 +330,24 @@ def _variant_pairs(old: list, new: list, *, by_position: bool):
         return
     rest_old, rest_new = list(range(len(old))), list(range(len(new)))
     for key in (_ref_of, _type_of):
-        for i in list(rest_old):
-            k = key(old[i])
-            matches = [j for j in rest_new if k is not None and key(new[j]) == k]
-            if len(matches) == 1 and sum(1 for x in rest_old if key(old[x]) == k) == 1:
-                rest_old.remove(i)
-                rest_new.remove(matches[0])
-                yield i, matches[0]
+        old_keys, new_keys = _indices(old, rest_old, key), _indices(new, rest_new, key)
+        for k, at_old in old_keys.items():
+            at_new = new_keys.get(k)
+            if len(at_old) == 1 and at_new is not None and len(at_new) == 1:
+                rest_old.remove(at_old[0])
+                rest_new.remove(at_new[0])
+                yield at_old[0], at_new[0]
     if len(rest_old) == len(rest_new):
         yield from zip(rest_old, rest_new)
+
+
+def _indices(variants: list, among: list[int], key) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for i in among:
+        k = key(variants[i])
+        if k is not None:
+            out.setdefault(k, []).append(i)
+    return out
 
 
 def _ref_of(variant: Any) -> str | None:
@@ -326,4 +356,4 @@ def _ref_of(variant: Any) -> str | None:
 
 def _type_of(variant: Any) -> str | None:
     t = variant.get("type") if isinstance(variant, dict) and "$ref" not in variant else None
-    return None if t is None else json.dumps(t, sort_keys=True)
+    return t if isinstance(t, str) else "|".join(sorted(map(str, t))) if isinstance(t, list) else None

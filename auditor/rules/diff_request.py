@@ -79,12 +79,10 @@ def request_property_required(pair: DiffContext):
     Fix: keep the property optional and apply a default in the service, or release a new major
     version.
     """
-    for op in pair.operation_pairs():
-        for c in pair.request_changes(op):
-            if c.kind != "required" or not c.after or c.before or c.read_only:
-                continue
+    for op, c in pair.changes("request", "required"):
+        if c.after and not c.before:
             message = f"request property `{c.key}` became required" if c.declared_before else f"new required request property `{c.key}`"
-            yield Change(message, c.new_at, before="optional" if c.declared_before else None, after="required", operation=op.new, old_at=c.old_at)
+            yield Change.of_schema(message, op, c, "optional" if c.declared_before else None, "required")
 
 
 @diff_rule(
@@ -116,13 +114,10 @@ def request_type_changed(pair: DiffContext):
     Fix: keep the old type, add a new parameter or property for the new one, or release a new
     major version.
     """
-    for op in pair.operation_pairs():
-        for c in pair.request_changes(op):
-            if c.kind == "type" and not c.read_only and not covers(c.after, c.before):
-                before, after = type_label(*c.before), type_label(*c.after)
-                yield Change(
-                    f"request {pair.label(c.new_at)}: type {before} -> {after}", c.new_at, before=before, after=after, operation=op.new, old_at=c.old_at
-                )
+    for op, c in pair.changes("request", "type"):
+        if not covers(c.after, c.before):
+            before, after = type_label(*c.before), type_label(*c.after)
+            yield Change.of_schema(f"request {pair.label(c.new_at)}: type {before} -> {after}", op, c, before, after)
 
 
 @diff_rule(
@@ -154,17 +149,10 @@ def request_bounds_narrowed(pair: DiffContext):
 
     Fix: keep the old bound, or release a new major version.
     """
-    for op in pair.operation_pairs():
-        for c in pair.request_changes(op):
-            if c.kind == "bound" and not c.read_only and narrowed(c.key, c.before, c.after):
-                yield Change(
-                    f"request {pair.label(c.new_at)}: {bound_words(c.key, c.before, c.after)}",
-                    c.new_at,
-                    before=c.before,
-                    after=c.after,
-                    operation=op.new,
-                    old_at=c.old_at,
-                )
+    for op, c in pair.changes("request", "bound"):
+        if narrowed(c.key, c.before, c.after):
+            message = f"request {pair.label(c.new_at)}: {bound_words(c.key, c.before, c.after)}"
+            yield Change.of_schema(message, op, c)
 
 
 @diff_rule(
@@ -193,24 +181,12 @@ def request_enum_value_removed(pair: DiffContext):
 
     Fix: keep the value (and treat it in the service), or release a new major version.
     """
-    for op in pair.operation_pairs():
-        for c in pair.request_changes(op):
-            if c.kind != "enum" or c.read_only or c.after is None:
-                continue
-            label = pair.label(c.new_at)
-            if c.before is None:
-                yield Change(
-                    f"request {label}: now only accepts {show_values(c.after)}", c.new_at, before=None, after=c.after, operation=op.new, old_at=c.old_at
-                )
-            elif removed := missing_values(c.before, c.after):
-                yield Change(
-                    f"request {label}: enum value(s) {show_values(removed)} removed",
-                    c.new_at,
-                    before=c.before,
-                    after=c.after,
-                    operation=op.new,
-                    old_at=c.old_at,
-                )
+    for op, c in pair.changes("request", "enum"):
+        label = pair.label(c.new_at)
+        if c.before is None and c.after is not None:
+            yield Change.of_schema(f"request {label}: now only accepts {show_values(c.after)}", op, c)
+        elif removed := missing_values(c.before, c.after):
+            yield Change.of_schema(f"request {label}: enum value(s) {show_values(removed)} removed", op, c)
 
 
 @diff_rule(

@@ -91,16 +91,13 @@ def response_required_property_removed(pair: DiffContext):
 
     Fix: keep returning the property, or release a new major version.
     """
-    for op in pair.operation_pairs():
-        for c in pair.response_changes(op):
-            if c.kind != "required" or not c.before or c.after or c.write_only:
-                continue
-            if c.declared_after:
-                yield Change(
-                    f"response property `{c.key}` is no longer required", c.new_at, before="required", after="optional", operation=op.new, old_at=c.old_at
-                )
-            else:
-                yield Change(f"required response property `{c.key}` was removed", c.old_at, before="required", after=None, operation=op.old, in_old=True)
+    for op, c in pair.changes("response", "required"):
+        if not c.before or c.after:
+            continue
+        if c.declared_after:
+            yield Change.of_schema(f"response property `{c.key}` is no longer required", op, c, "required", "optional")
+        else:
+            yield Change(f"required response property `{c.key}` was removed", c.old_at, before="required", after=None, operation=op.old, in_old=True)
 
 
 @diff_rule(
@@ -131,13 +128,10 @@ def response_type_changed(pair: DiffContext):
 
     Fix: keep the type, add a new property for the new one, or release a new major version.
     """
-    for op in pair.operation_pairs():
-        for c in pair.response_changes(op):
-            if c.kind == "type" and not c.write_only and not covers(c.before, c.after):
-                before, after = type_label(*c.before), type_label(*c.after)
-                yield Change(
-                    f"response {pair.label(c.new_at)}: type {before} -> {after}", c.new_at, before=before, after=after, operation=op.new, old_at=c.old_at
-                )
+    for op, c in pair.changes("response", "type"):
+        if not covers(c.before, c.after):
+            before, after = type_label(*c.before), type_label(*c.after)
+            yield Change.of_schema(f"response {pair.label(c.new_at)}: type {before} -> {after}", op, c, before, after)
 
 
 @diff_rule(
@@ -169,19 +163,12 @@ def response_enum_value_added(pair: DiffContext):
     Fix: announce the new value before returning it, and document that clients must accept
     unknown values.
     """
-    for op in pair.operation_pairs():
-        for c in pair.response_changes(op):
-            if c.kind != "enum" or c.write_only or c.before is None:
-                continue
-            label = pair.label(c.new_at)
-            if c.after is None:
-                yield Change(
-                    f"response {label}: no longer limited to {show_values(c.before)}", c.new_at, before=c.before, after=None, operation=op.new, old_at=c.old_at
-                )
-            elif added := missing_values(c.after, c.before):
-                yield Change(
-                    f"response {label}: new enum value(s) {show_values(added)}", c.new_at, before=c.before, after=c.after, operation=op.new, old_at=c.old_at
-                )
+    for op, c in pair.changes("response", "enum"):
+        label = pair.label(c.new_at)
+        if c.before is not None and c.after is None:
+            yield Change.of_schema(f"response {label}: no longer limited to {show_values(c.before)}", op, c)
+        elif added := missing_values(c.after, c.before):
+            yield Change.of_schema(f"response {label}: new enum value(s) {show_values(added)}", op, c)
 
 
 @diff_rule(
