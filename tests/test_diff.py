@@ -282,6 +282,12 @@ def test_major_bump_by_url_version(tmp_path):
     assert "diff/major-bump-required" not in {r for r, _ in _diff(tmp_path, BASE, bumped)}
 
 
+def test_a_date_version_with_a_url_version(tmp_path):
+    old = BASE.replace("version: 1.0.0", "version: 2024-01-01")
+    new = old.replace("version: 2024-01-01", "version: 2024-06-01").replace("maximum: 100", "maximum: 10")
+    assert ("diff/major-bump-required", "breaking changes but the URL version stays v1 (info.version 2024-01-01 -> 2024-06-01)") in _diff(tmp_path, old, new)
+
+
 def test_no_major_version_stated_is_said(tmp_path):
     old = BASE.replace("version: 1.0.0", "version: 2024-01-01").replace("https://api.example.com/v1", "https://api.example.com")
     new = old.replace("version: 2024-01-01", "version: 2024-06-01").replace("maximum: 100", "maximum: 10")
@@ -337,6 +343,11 @@ def test_cli_exit_codes(cli, tmp_path):
     assert r.code == 1 and "diff/request-bounds-narrowed" in r.out and "2 findings: 2 error" in r.out
     assert cli(["diff", str(old), str(new), "--fail-on", "never"]).code == 0
     assert cli(["diff", str(old), str(new), "--rule", "diff/operation-added"]).code == 0
+    # the version policy alone still sees the breaking changes; --rule runs a rule the pack leaves off
+    r = cli(["diff", str(old), str(new), "--rule", "diff/major-bump-required", "-f", "json"])
+    assert r.code == 1 and [f["rule"] for f in json.loads(r.out)["findings"]] == ["diff/major-bump-required"]
+    r = cli(["diff", str(old), str(new), "--rule", "diff/request-bounds-narrowed", "--pack", "minimal", "-f", "json"])
+    assert r.code == 1 and [f["rule"] for f in json.loads(r.out)["findings"]] == ["diff/request-bounds-narrowed"]
 
 
 @pytest.mark.parametrize("fmt", ["console", "json", "sarif", "junit", "github", "gitlab", "markdown"])

@@ -24,9 +24,12 @@ from auditor.rules.registry import Registry, Rule
 
 def run_diff_rules(old: Document, new: Document, config: Config, registry: Registry, only: Iterable[str] | None = None) -> tuple[list[Finding], DiffContext]:
     """The findings of every enabled diff rule (or only those named), sorted; and the context
-    they read (its figures go into the report's stats)."""
+    they read (its figures go into the report's stats). The version policy reads the breaking
+    findings of the enabled rules also when only it is asked for."""
     wanted = set(only) if only is not None else None
-    rules = [r for r in registry if r.source is Source.DIFF and r.check is not None and (r.id in wanted if wanted is not None else config.setting(r).enabled)]
+    if wanted is not None:
+        config = config.enabling([r for r in registry if r.id in wanted])
+    rules = [r for r in registry if r.source is Source.DIFF and r.check is not None and config.setting(r).enabled]
     pair = DiffContext.of(Context(old, public=config.public), Context(new, public=config.public))
     findings: list[Finding] = []
     for r in (r for r in rules if not r.after_changes):
@@ -34,6 +37,8 @@ def run_diff_rules(old: Document, new: Document, config: Config, registry: Regis
     breaking = tuple(f for f in findings if f.severity is Severity.ERROR)
     for r in (r for r in rules if r.after_changes):
         findings += _rule_findings(pair.with_options(dict(config.setting(r).options), breaking), config, r)
+    if wanted is not None:
+        findings = [f for f in findings if f.rule in wanted]
     findings.sort(key=Finding.sort_key)
     return findings, pair
 

@@ -48,26 +48,28 @@ def major_bump_required(pair: DiffContext):
     if not pair.breaking:
         return
     old_v, new_v = _info_version(pair.old), _info_version(pair.new)
-    old_majors, new_majors = _url_majors(pair.old), _url_majors(pair.new)
-    info_bumped = version_major(old_v) is not None and version_major(new_v) is not None and version_major(old_v) != version_major(new_v)
-    url_bumped = bool(old_majors) and bool(new_majors) and old_majors != new_majors
-    if info_bumped or url_bumped:
+    old_major, new_major = version_major(old_v), version_major(new_v)
+    old_urls, new_urls = _url_majors(pair.old), _url_majors(pair.new)
+    if (old_major is not None and new_major is not None and old_major != new_major) or (old_urls and new_urls and old_urls != new_urls):
         return
-    rules = Counter(f.rule for f in pair.breaking)
-    stated = [v for v in (version_major(old_v), version_major(new_v)) if v is not None] or sorted(old_majors | new_majors)
-    why = f"the major version stays {stated[0]}" if stated else "neither document states a major version"
+    if old_major is not None and new_major is not None:
+        why = f"the major version stays {new_major}"
+    elif old_urls and new_urls:
+        why = f"the URL version stays v{min(new_urls)}"
+    else:
+        why = ""
     yield Change(
-        f"breaking changes but {why} (info.version {old_v or '-'} -> {new_v or '-'})",
+        f"breaking changes but {why or 'neither document states a major version'} (info.version {old_v or '-'} -> {new_v or '-'})",
         _version_at(pair.new),
         before=old_v or None,
         after=new_v or None,
         old_at=_version_at(pair.old),
         evidence={
             "breaking": len(pair.breaking),
-            "by_rule": dict(sorted(rules.items())),
-            "url_majors": {"before": sorted(old_majors), "after": sorted(new_majors)},
+            "by_rule": dict(sorted(Counter(f.rule for f in pair.breaking).items())),
+            "url_majors": {"before": sorted(old_urls), "after": sorted(new_urls)},
         },
-        hint=None if stated else "state info.version as MAJOR.MINOR.PATCH (or put /vN in the URL) and bump its major with breaking changes",
+        hint=None if why else "state info.version as MAJOR.MINOR.PATCH (or put /vN in the URL) and bump its major with breaking changes",
     )
 
 
