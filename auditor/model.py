@@ -142,10 +142,10 @@ class Finding:
 
 def compute_fingerprint(finding: Finding) -> str:
     """Stable identity of a finding: rule, file name, JSON pointer, operation and the message's
-        first line. Line numbers are left out on purpose, so moving text does not change it (nor, for
-    a diff, the git revision a document was read at). A static
-        finding with a location is identified by its node alone: which operations use a shared node
-        changes when paths are added elsewhere, and must not make it a new finding."""
+    first line. Line numbers are left out on purpose, so moving text does not change it (nor, for
+    a diff, the git revision a document was read at). A static finding with a location is
+    identified by its node alone: which operations use a shared node changes when paths are
+    added elsewhere, and must not make it a new finding."""
     loc = finding.location
     by_node = loc is not None and finding.source is Source.LINT
     name = _basename(loc.file) if loc else ""

@@ -143,7 +143,9 @@ def diff_rule(
     return _register(rule_id, Source.DIFF, severity, summary, hint, options, registry, after_changes=after_changes)
 
 
-def _register(rule_id, source, severity, summary, hint, options, registry, **flags) -> Callable[[CheckFn], CheckFn]:
+def _register(
+    rule_id: str, source: Source, severity: str, summary: str, hint: str, options: Iterable[Option], registry: Registry | None, **flags: bool
+) -> Callable[[CheckFn], CheckFn]:
     def decorate(fn: CheckFn) -> CheckFn:
         (REGISTRY if registry is None else registry).add(
             Rule(
