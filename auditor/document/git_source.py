@@ -80,12 +80,12 @@ def open_tree(spec: str, ref_root: Path | None = None, cwd: Path | None = None) 
     if shutil.which("git") is None:
         raise InputError("git is not installed, so a revision cannot be read", where=spec, hint="install git, or give the document as a file")
     here = cwd or Path.cwd()
-    top = _git(here, ["rev-parse", "--show-toplevel"], fail=f"{here} is not inside a git repository", where=spec).strip()
+    top = _git(here, ["rev-parse", "--show-toplevel"], fail=f"no such file, and {here} is not inside a git repository to read it from", where=spec).strip()
     prefix = _git(here, ["rev-parse", "--show-prefix"], where=spec).strip()
     commit = _git(
         Path(top),
         ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
-        fail=f"unknown git revision {ref!r}",
+        fail=f"unknown git revision {ref!r} (and no file of that name)",
         where=spec,
         hint=_FETCH_HINT,
     ).strip()
