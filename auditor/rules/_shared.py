@@ -1,6 +1,7 @@
 """Helpers shared by several rule families and by the live checks: status classes, property-name
-comparison, schema resolution, rate-limit header names, health endpoint paths and the
-idempotency key of an operation. (Rule modules import from here, never from each other.)"""
+comparison, schema resolution, rate-limit header names, health endpoint paths, the idempotency
+key of an operation and where a deprecation's sunset date is written. (Rule modules import from
+here, never from each other.)"""
 
 from __future__ import annotations
 
@@ -77,3 +78,8 @@ def key_param(ctx: Context, op: OperationRef, names: list[str]) -> Param | None:
         if p is not None:
             return p
     return None
+
+
+# --- deprecation ---
+
+SUNSET_EXTENSIONS = ["x-sunset", "x-deprecation-date", "x-sunset-date"]  # operation extensions holding the sunset date (oasdiff: x-sunset)
