@@ -167,7 +167,7 @@ def _command(spec: Spec, state: Path, port: int) -> tuple[list[str], dict[str, s
             PREFECT_SERVER_ANALYTICS_ENABLED="false",
             PREFECT_UI_ENABLED="false",
             PREFECT_SERVER_UI_ENABLED="false",
-            PREFECT_SERVER_LOGGING_LEVEL="WARNING",
+            PREFECT_SERVER_LOGGING_LEVEL="INFO",  # INFO: uvicorn's access log, one line a request
             PREFECT_API_DATABASE_CONNECTION_URL=f"sqlite+aiosqlite:///{state}/prefect.db",
         )
         # --no-services: no scheduler, late-run marker, event persister... changing the data
@@ -230,7 +230,13 @@ kinto.account_write_principals = account:admin
 kinto.bucket_create_principals = system.Authenticated
 
 [loggers]
-keys = root, kinto
+keys = root, kinto, summary
+
+[logger_summary]
+level = INFO
+handlers = console
+qualname = request.summary
+propagate = 0
 
 [handlers]
 keys = console
@@ -377,12 +383,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--log", help="service log file (default: in its state folder)")
     p = sub.add_parser("stop", help="stop one started with `start`")
     p.add_argument("name", choices=SERVICES)
-    p = sub.add_parser("run", help="start one, run a command (TP_BASE_URL, TP_SPEC, TP_AUTH_HEADER set), stop it")
+    p = sub.add_parser("run", help="start one, run the command after `--` (TP_BASE_URL, TP_SPEC, TP_AUTH_HEADER set), stop it")
     p.add_argument("name", choices=SERVICES)
     p.add_argument("--spec", help="where to write the downloaded document")
     p.add_argument("--log", help="service log file (default: in its state folder, removed at stop)")
-    p.add_argument("command", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
 
     if args.cmd == "list":
         for s in SERVICES.values():
@@ -400,7 +407,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "stop":
         print(f"{args.name}: {'stopped' if stop(args.name) else 'was not running'}")
         return 0
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
     with running(args.name, spec_out=args.spec, log=args.log) as run:
         print(run.describe(), file=sys.stderr, flush=True)
         if not command:
