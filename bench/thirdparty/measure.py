@@ -183,6 +183,39 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     return result
 
 
+def table(out: Path, names: list[str]) -> str:
+    """The side-by-side table (markdown) from OUT/NAME/summary.json."""
+    rows = [
+        ("operations (Schemathesis)", lambda s, a: s.get("operations"), None),
+        ("wall time, s", lambda s, a: s.get("wall_s"), lambda s, a: a.get("wall_s")),
+        ("peak RSS of the tool, MiB", lambda s, a: s.get("peak_rss_mib"), lambda s, a: a.get("peak_rss_mib")),
+        ("fuzz requests (tool's count)", lambda s, a: s.get("requests"), lambda s, a: (a.get("live_stats") or {}).get("requests")),
+        ("probe + sampling requests", lambda s, a: "-", lambda s, a: (a.get("live_stats") or {}).get("probe_requests")),
+        ("requests in the service's access log", lambda s, a: s.get("served_requests"), lambda s, a: a.get("served_requests")),
+        ("distinct failures (code+op+message)", lambda s, a: s.get("distinct_failures"), None),
+        ("distinct (code, operation)", lambda s, a: s.get("distinct_code_operation"), lambda s, a: len(a.get("schemathesis_code_operation") or [])),
+        (
+            "findings (error/warn/info)",
+            lambda s, a: "-",
+            lambda s, a: "{findings} ({summary[error]}/{summary[warn]}/{summary[info]})".format(**a) if a.get("summary") else "-",
+        ),
+        ("static / live findings", lambda s, a: "-", lambda s, a: f"{a.get('static')} / {a.get('live')}"),
+        ("console lines", lambda s, a: s.get("console_lines"), lambda s, a: a.get("console_lines")),
+        ("exit code", lambda s, a: s.get("exit"), lambda s, a: a.get("exit")),
+    ]
+    summaries = {n: json.loads((out / n / "summary.json").read_text()) for n in names if (out / n / "summary.json").exists()}
+    head = "| figure | " + " | ".join(f"{n} st | {n} auditor" for n in summaries) + " |"
+    lines = [head, "|---|" + "---:|" * (2 * len(summaries))]
+    for label, st_get, au_get in rows:
+        cells = []
+        for s in summaries.values():
+            st, au = s.get("schemathesis") or {}, s.get("auditor") or {}
+            cells.append(str(st_get(st, au)))
+            cells.append(str(au_get(st, au)) if au_get else "")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help=f"services (default: all): {', '.join(SERVICES)}")
@@ -191,13 +224,17 @@ def main() -> int:
     parser.add_argument("--max-time", type=float, help="time budget for each tool's run, in seconds")
     parser.add_argument("--tools", default="schemathesis,auditor")
     parser.add_argument("--out", default="/work/thirdparty-results")
+    parser.add_argument("--table", action="store_true", help="only print the table of the summaries in OUT")
     args = parser.parse_args()
     args.tools = args.tools.split(",")
     unknown = set(args.names) - set(SERVICES)
     if unknown:
         parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
-    for name in args.names or list(SERVICES):
-        measure(name, args)
+    names = args.names or list(SERVICES)
+    if not args.table:
+        for name in names:
+            measure(name, args)
+    print(table(Path(args.out), names))
     return 0
 
 
