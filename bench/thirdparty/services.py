@@ -11,9 +11,10 @@ repository). Then, with any Python 3.11 (this module needs only the standard lib
 
 Every start is on 127.0.0.1, on a free port, with fresh state (a copy of the pristine state
 that setup.sh prepared) in a temporary folder under the service's home; the OpenAPI document
-the service serves is downloaded to HOME/NAME/openapi.(json|yaml) (or --spec PATH). `stop`
-(and the end of `run` or of the `running()` context) ends the whole process group and removes
-the state folder. Nothing is written into the repository.
+the service serves is downloaded into that folder, openapi.(json|yaml) (or to --spec PATH).
+`stop` (and the end of `run` or of the `running()` context) ends the whole process group and
+removes the state folder. Runs of the same service can go on side by side (`start` keeps one
+per service, in HOME/NAME/running.json). Nothing is written into the repository.
 
 From Python (with bench/thirdparty on sys.path):
 
@@ -121,8 +122,6 @@ class Running:
     def stop(self) -> None:
         _stop_group(self.pid)
         shutil.rmtree(self.state_dir, ignore_errors=True)
-        with contextlib.suppress(FileNotFoundError):
-            (HOME / self.name / "running.json").unlink()
 
     def describe(self) -> str:
         return (
@@ -328,7 +327,7 @@ def start(name: str, spec_out: str | None = None, port: int | None = None, log: 
         pid=proc.pid,
         port=port,
         base_url=root + spec.base_path,
-        spec=str(Path(spec_out) if spec_out else home / f"openapi.{spec.spec_ext}"),
+        spec=str(Path(spec_out) if spec_out else state / f"openapi.{spec.spec_ext}"),
         auth_header=f"Authorization: {auth}",
         state_dir=str(state),
         log=str(log_path),
@@ -352,7 +351,6 @@ def start(name: str, spec_out: str | None = None, port: int | None = None, log: 
     except BaseException:
         run.stop()
         raise
-    (home / "running.json").write_text(json.dumps(asdict(run), indent=2))
     return run
 
 
@@ -370,6 +368,7 @@ def stop(name: str) -> bool:
     if not path.exists():
         return False
     Running(**json.loads(path.read_text())).stop()
+    path.unlink()
     return True
 
 
@@ -401,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         if (HOME / args.name / "running.json").exists():
             raise SystemExit(f"{args.name} already runs: `stop {args.name}` first")
         run = start(args.name, spec_out=args.spec, log=args.log)
+        (HOME / args.name / "running.json").write_text(json.dumps(asdict(run), indent=2))
         print(run.describe())
         print(f"  stop     : python3 {Path(__file__).as_posix()} stop {args.name}")
         return 0
