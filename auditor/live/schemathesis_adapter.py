@@ -555,6 +555,7 @@ def _exchange(request: Any, response: Any) -> Exchange:
         out.status = response.status_code
         out.response_headers = {k: ", ".join(v) if isinstance(v, list) else str(v) for k, v in response.headers.items()}
         out.response_body = excerpt(response.content)
+        out.keep_error_body(response.content)
         out.elapsed_ms = round(response.elapsed * 1000, 1)
     return out
 

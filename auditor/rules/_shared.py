@@ -46,8 +46,11 @@ def is_ratelimit_header(name: str) -> bool:
 # --- health endpoints ---
 
 _PREFIX = r"^(?:/[^/{}]+)*?/"
-LIVENESS = _PREFIX + r"_?(?:health(?:z|check|-check)?|livez?|liveness|ping|heartbeat|alive|health/live(?:ness)?|actuator/health(?:/liveness)?)(?:\.json)?/?$"
-READINESS = _PREFIX + r"_?(?:readyz?|readiness|health/ready(?:iness)?|actuator/health/readiness)(?:\.json)?/?$"
+# `_*...` both sides: Mozilla's `/__heartbeat__` and `/__lbheartbeat__` (Kinto, Dockerflow) count
+LIVENESS = (
+    _PREFIX + r"_*(?:health(?:z|check|-check)?|livez?|liveness|ping|(?:lb)?heartbeat|alive|health/live(?:ness)?|actuator/health(?:/liveness)?)_*(?:\.json)?/?$"
+)
+READINESS = _PREFIX + r"_*(?:readyz?|readiness|health/ready(?:iness)?|actuator/health/readiness)_*(?:\.json)?/?$"
 _LIVENESS = re.compile(LIVENESS, re.IGNORECASE)
 _READINESS = re.compile(READINESS, re.IGNORECASE)
 
