@@ -3,11 +3,15 @@
     python3 bench/thirdparty/measure.py                      # all services, seed 1, -n 25
     python3 bench/thirdparty/measure.py kinto --seed 2 --out /tmp/tp
     python3 bench/thirdparty/measure.py prefect --max-time 900   # a budget for both tools
+    python3 bench/thirdparty/measure.py kinto --schemathesis-mode keep-going
 
 Needs bench/thirdparty/setup.sh done and ./.venv (the worktree's auditor and its pinned
 Schemathesis). Each tool runs against a fresh start of the service (same pristine state), with
-the same seed, examples per operation, one worker, keep-going mode, no example database and the
-same HTTP Basic Authorization header; Schemathesis first, then auditor. Raw outputs go to
+the same seed, examples per operation, one worker, no example database and the same HTTP Basic
+Authorization header; Schemathesis first, then auditor. Schemathesis runs with its CLI's
+defaults (`--schemathesis-mode first-failure`: a scenario stops at its first failure) or with
+`--continue-on-failure` (`keep-going`); `compare.lost` lists the (failure code, operation)
+pairs Schemathesis found and auditor's report does not show. Raw outputs go to
 OUT/NAME/ (default OUT: /work/thirdparty-results, outside the repository):
 
     st.out, st.ndjson, st.service.log      Schemathesis console, event stream, service log
@@ -104,11 +108,12 @@ def parse_auditor(path: Path) -> dict:
     findings = report["findings"]
     by_rule = collections.Counter(f"{f['rule']} [{f['severity']}, {f.get('source')}]" for f in findings)
     live = report["stats"].get("live") or {}
-    codes = {
-        (f["evidence"]["code"], f"{f['operation']['method']} {f['operation']['path']}")
-        for f in findings
-        if f.get("operation") and "code" in (f.get("evidence") or {})
-    }
+    codes = set()
+    for f in findings:  # a finding of one operation, or one listing several (evidence.operations)
+        evidence = f.get("evidence") or {}
+        if "code" in evidence:
+            labels = [f"{f['operation']['method']} {f['operation']['path']}"] if f.get("operation") else evidence.get("operations") or []
+            codes |= {(evidence["code"], label) for label in labels}
     return {
         "summary": report["summary"],
         "findings": len(findings),
@@ -145,7 +150,9 @@ def measure(name: str, args: argparse.Namespace) -> dict:
         with running(name, spec_out=str(out / f"openapi.{SERVICES[name].spec_ext}"), log=str(log)) as svc:
             before = access_count(name, log)
             cmd = [str(BIN / "schemathesis"), "run", svc.spec, "--url", svc.base_url, "--seed", str(args.seed), "-n", str(args.max_examples)]
-            cmd += ["--workers", "1", "--continue-on-failure", "--generation-database", "none", "-H", svc.auth_header, "--no-color"]
+            cmd += ["--workers", "1", "--generation-database", "none", "-H", svc.auth_header, "--no-color"]
+            if args.schemathesis_mode == "keep-going":
+                cmd.append("--continue-on-failure")
             cmd += ["--report", "ndjson", "--report-ndjson-path", str(out / "st.ndjson")]
             if args.max_time:
                 cmd += ["--max-time", str(int(args.max_time))]
@@ -178,7 +185,8 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     if "schemathesis" in result and "auditor" in result and "schemathesis_code_operation" in result["auditor"]:
         st_set = {(f["code"], f["operation"]) for f in result["schemathesis"]["failures"]}
         au_set = {tuple(x) for x in result["auditor"]["schemathesis_code_operation"]}
-        result["compare"] = {"only_schemathesis": sorted(st_set - au_set), "only_auditor": sorted(au_set - st_set), "both": len(st_set & au_set)}
+        result["compare"] = {"lost": sorted(st_set - au_set), "only_auditor": len(au_set - st_set), "both": len(st_set & au_set)}
+        result["auditor"]["lost"] = len(st_set - au_set)
     (out / "summary.json").write_text(json.dumps(result, indent=2))
     return result
 
@@ -194,6 +202,7 @@ def table(out: Path, names: list[str]) -> str:
         ("requests in the service's access log", lambda s, a: s.get("served_requests"), lambda s, a: a.get("served_requests")),
         ("distinct failures (code+op+message)", lambda s, a: s.get("distinct_failures"), None),
         ("distinct (code, operation)", lambda s, a: s.get("distinct_code_operation"), lambda s, a: len(a.get("schemathesis_code_operation") or [])),
+        ("Schemathesis' (code, operation) not in auditor's report", lambda s, a: "-", lambda s, a: a.get("lost", "-")),
         (
             "findings (error/warn/info)",
             lambda s, a: "-",
@@ -223,6 +232,9 @@ def main() -> int:
     parser.add_argument("-n", "--max-examples", type=int, default=25)
     parser.add_argument("--max-time", type=float, help="time budget for each tool's run, in seconds")
     parser.add_argument("--tools", default="schemathesis,auditor")
+    parser.add_argument(
+        "--schemathesis-mode", choices=("first-failure", "keep-going"), default="first-failure", help="the CLI's defaults, or --continue-on-failure"
+    )
     parser.add_argument("--out", default="/work/thirdparty-results")
     parser.add_argument("--table", action="store_true", help="only print the table of the summaries in OUT")
     args = parser.parse_args()
