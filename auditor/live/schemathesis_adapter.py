@@ -260,14 +260,14 @@ class _Saturation:
         with self.lock:
             news = bool(keys - self.known)
             self.known |= keys
-            if news or (rid not in self.streaks and not keys):
-                self.streaks[rid] = 0 if news else self.streaks.get(rid, 0)
-                if not news:
-                    return  # no failure in this scenario yet: it runs on
-            else:
-                self.streaks[rid] = self.streaks.get(rid, 0) + 1
             if news:
+                self.streaks[rid] = 0
                 return
+            if rid not in self.streaks:
+                if not keys:
+                    return  # no failure in this scenario yet: it runs on
+                self.streaks[rid] = 0  # its first failure, already known from elsewhere: the count starts
+            self.streaks[rid] += 1
             if self.streaks[rid] < self.limit:
                 return
             self.stopped[rid] = len(recorder.interactions)
