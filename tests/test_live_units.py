@@ -103,8 +103,8 @@ def test_live_finding_mapping_location_masking_and_stable_fingerprint():
 
 
 def test_max_repeats_counts_only_after_a_scenarios_first_failure():
-    """The saturation rule: a scenario runs in full until its first failure; then N answers in a
-    row without a new failure end its time slice; news starts the count again."""
+    """The saturation rule: a scenario runs in full until its first failure; then N error answers
+    in a row without a new failure end its time slice; news starts the count again."""
     import threading
     from types import SimpleNamespace
 
@@ -120,17 +120,17 @@ def test_max_repeats_counts_only_after_a_scenarios_first_failure():
     recorder = SimpleNamespace(checks={}, interactions={})
     ctx = SimpleNamespace(_thread_local=threading.local())
 
-    def answer(key: str | None) -> bool:
+    def answer(key: str | None, status: int = 400) -> bool:
         case_id = str(len(recorder.checks))
         recorder.checks[case_id] = [node(key)]
         recorder.interactions[case_id] = object()
-        saturation.after(ctx, recorder, case_id)
+        saturation.after(ctx, recorder, case_id, status)
         return getattr(ctx._thread_local, "slice_deadline", None) == 0.0
 
     assert not any(answer(None) for _ in range(20))  # no failure yet: never stopped
     assert not answer("x")  # the first failure is news
     assert not answer(None) and not answer("x")  # two answers without news
     assert not answer("y")  # news: the count starts again
-    assert not answer(None) and not answer(None)
-    assert answer("x")  # three in a row without news
-    assert saturation.stopped[id(recorder)] == 27
+    assert not answer(None) and not answer("x", 201) and not answer(None)  # a success neither counts nor resets
+    assert answer("x")  # three error answers in a row without news
+    assert saturation.stopped[id(recorder)] == 28
