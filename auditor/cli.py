@@ -16,6 +16,7 @@ import typer
 from auditor import __version__
 from auditor.cli_options import (
     AllowRemoteRefsOpt,
+    AuthOpt,
     BaselineOpt,
     BaseUrlOpt,
     ConfigOpt,
@@ -36,6 +37,7 @@ from auditor.cli_options import (
     RequestTimeoutOpt,
     RuleOpt,
     SeedOpt,
+    ShardOpt,
     SpecArg,
     SpecsArg,
     TlsVerifyOpt,
@@ -165,8 +167,10 @@ def fuzz(
     workers: WorkersOpt = 1,
     request_timeout: RequestTimeoutOpt = 10.0,
     header: HeaderOpt = None,
+    auth: AuthOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
+    shard: ShardOpt = None,
     phases: PhasesOpt = None,
     rate_limit: RateLimitOpt = None,
     tls_verify: TlsVerifyOpt = True,
@@ -185,7 +189,7 @@ def fuzz(
     check_fail_on(fail_on)
     parse_outputs(format, output)  # bad --format/--output fail before the run, not after it
     options = fuzz_options(
-        base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack
+        base_url, max_examples, seed, max_time, workers, request_timeout, header, auth, include, exclude, shard, phases, rate_limit, tls_verify, config, pack
     )
     with Progress() as progress:
         report = run_fuzz(spec, options, progress)
@@ -214,8 +218,10 @@ def audit(
     workers: WorkersOpt = 1,
     request_timeout: RequestTimeoutOpt = 10.0,
     header: HeaderOpt = None,
+    auth: AuthOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
+    shard: ShardOpt = None,
     phases: PhasesOpt = None,
     rate_limit: RateLimitOpt = None,
     tls_verify: TlsVerifyOpt = True,
@@ -243,8 +249,27 @@ def audit(
     live = None
     if base_url is not None:
         live = fuzz_options(
-            base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack
+            base_url,
+            max_examples,
+            seed,
+            max_time,
+            workers,
+            request_timeout,
+            header,
+            auth,
+            include,
+            exclude,
+            shard,
+            phases,
+            rate_limit,
+            tls_verify,
+            config,
+            pack,
         )
+    elif shard is not None:
+        from auditor.live.select import Shard
+
+        Shard.parse(shard)  # a bad --shard is an error even when nothing is fuzzed
     options = AuditOptions(read_only=read_only, probe_rate_limit=probe_rate_limit)
     if live is None:
         report = run_audit(spec, lint_options, None, options)
@@ -259,6 +284,27 @@ def audit(
 
     sys.stderr.write(summary(report))
     raise typer.Exit(code)
+
+
+@app.command()
+def merge(
+    reports: Annotated[
+        list[str], typer.Argument(help="JSON reports of one command and auditor version: paths, or quoted glob patterns such as 'shards/**/*.json'.")
+    ],
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = "error",
+    baseline: BaselineOpt = None,
+) -> None:
+    """Join the JSON reports of a sharded run (`fuzz`/`audit --shard I/N`) into one report and one exit code."""
+    from auditor.baseline_file import apply_file
+    from auditor.cli_output import check_fail_on, parse_outputs
+    from auditor.merge import merge_files
+
+    check_fail_on(fail_on)
+    parse_outputs(format, output)
+    report = apply_file(merge_files(reports), baseline)
+    raise typer.Exit(emit(report, format, output, fail_on))
 
 
 def _check_rules(ids: list[str] | None) -> list[str] | None:

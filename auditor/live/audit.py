@@ -99,7 +99,7 @@ def audit(
     registry = load_builtin_rules()
     policy = Policy(document, config, registry)
     environ = fuzz_options.environ if fuzz_options.environ is not None else os.environ
-    headers, masker = parse_headers(fuzz_options.headers, environ)
+    headers, masker = parse_headers(fuzz_options.headers, environ, fuzz_options.auth)
     issues, notes, sampled, sent, probe_s = _probe(policy, document, fuzz_options, settings, headers, observed, select)
     issues += check_all(observed, policy)
     issues += check_latency(observed, policy, sampled)
@@ -143,7 +143,7 @@ def audit(
 def _probe(policy: Policy, document, fuzz_options, settings, headers, observed: list[Observed], select):
     from auditor.live import probes
 
-    selected = select(document, fuzz_options.include, fuzz_options.exclude)
+    selected = select(document, fuzz_options.include, fuzz_options.exclude, fuzz_options.shard)
     ops = probes.selected_operations(policy, selected)
     read_only = bool(settings["read-only"])
     prober = probes.Prober(
