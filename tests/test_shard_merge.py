@@ -161,7 +161,9 @@ def test_merge_refuses_an_incomplete_or_mixed_set_of_shards(sharded, tmp_path):
 def test_a_sharded_audit_merges_into_one_report_with_every_operation(tmp_path):
     args = ["--seed", "1", "--max-examples", "3", "--phases", "examples,coverage", "--header", AUTH, "-f", "json"]
     with running("drifted") as service:
-        shards = [run_cli(["audit", str(SPEC), "--base-url", service.base_url, "--shard", f"{i}/2", *args, "-o", f"json={tmp_path / f'{i}.json'}"]) for i in (1, 2)]
+        shards = [
+            run_cli(["audit", str(SPEC), "--base-url", service.base_url, "--shard", f"{i}/2", *args, "-o", f"json={tmp_path / f'{i}.json'}"]) for i in (1, 2)
+        ]
     assert [r.code for r in shards] == [1, 1], [r.err for r in shards]
     reports = [json.loads(r.out) for r in shards]
     assert [rep["stats"]["live"]["shard"] for rep in reports] == ["1/2", "2/2"]
