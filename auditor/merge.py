@@ -26,6 +26,7 @@ from typing import Any
 
 from auditor.baseline_file import STALE_RULE
 from auditor.exceptions import InputError, UsageError
+from auditor.live.select import Shard
 from auditor.model import SCHEMA_VERSION, DocumentInfo, Finding, Report
 
 WALL_TIMES = ("elapsed_s", "probe_elapsed_s")  # shards run side by side: the longest one counts
@@ -72,8 +73,8 @@ def read(path: str) -> ReportFile:
     except ValueError:  # not JSON, not UTF-8
         raise InputError("not a JSON report", where=path, hint=_HINT) from None
     tool = data.get("tool") if isinstance(data, dict) else None
-    if not isinstance(tool, dict) or tool.get("name") != "auditor" or "schema_version" not in data:
-        raise InputError("not an auditor JSON report (no `schema_version` and `tool`)", where=path, hint=_HINT)
+    if not isinstance(tool, dict) or tool.get("name") != "auditor" or "schema_version" not in data or not isinstance(data.get("command"), str):
+        raise InputError("not an auditor JSON report (no `schema_version`, `tool` and `command`)", where=path, hint=_HINT)
     if data["schema_version"] != SCHEMA_VERSION:
         raise InputError(
             f"the report has schema_version {data['schema_version']!r}; this auditor merges schema_version {SCHEMA_VERSION}",
@@ -121,32 +122,36 @@ def _same(first: ReportFile, other: ReportFile, keys: tuple[str, ...], what: str
         raise InputError(f"{what} {value(other)!r} differs from {value(first)!r} in {first.path}", where=other.path, hint=hint)
 
 
-def shard_of(stats: Any) -> str | None:
+def shard_of(file: ReportFile) -> Shard | None:
     """The ``--shard`` a report was made with (``fuzz``: ``stats.shard``; ``audit``:
     ``stats.live.shard``), or None."""
-    if not isinstance(stats, dict):
+    stats = file.data.get("stats")
+    live = stats.get("live") if isinstance(stats, dict) else None
+    spec = (stats.get("shard") if isinstance(stats, dict) else None) or (live.get("shard") if isinstance(live, dict) else None)
+    if spec is None:
         return None
-    live = stats.get("live")
-    return stats.get("shard") or (live.get("shard") if isinstance(live, dict) else None)
+    try:
+        return Shard.parse(str(spec))
+    except UsageError:
+        raise InputError(f"malformed report (shard {spec!r})", where=file.path, hint=_HINT) from None
 
 
 def _check_shards(reports: Sequence[ReportFile]) -> None:
-    shards = {s.path: shard_of(s.data.get("stats")) for s in reports}
+    shards = {file.path: shard_of(file) for file in reports}
     if not any(shards.values()):
         return
     hint = "merge the reports of every shard of one run: --shard 1/N ... --shard N/N"
-    seen: dict[str, str] = {}
+    seen: dict[Shard, str] = {}
     for path, shard in shards.items():
         if shard is None:
             raise InputError("this report is not a shard, the others are", where=path, hint=hint)
         if shard in seen:
             raise InputError(f"shard {shard} is also {seen[shard]}", where=path, hint=hint)
         seen[shard] = path
-    counts = {shard.split("/")[1] for shard in seen}
+    counts = sorted({shard.count for shard in seen})
     if len(counts) > 1:
-        raise InputError(f"the reports come from runs split {' and '.join(sorted(counts))} ways", hint=hint)
-    count = int(counts.pop())
-    missing = [f"{i}/{count}" for i in range(1, count + 1) if f"{i}/{count}" not in seen]
+        raise InputError(f"the reports come from runs split {' and '.join(map(str, counts))} ways", hint=hint)
+    missing = [f"{i}/{counts[0]}" for i in range(1, counts[0] + 1) if Shard(i, counts[0]) not in seen]
     if missing:
         raise InputError(f"shard {', '.join(missing)} missing: the merged report would leave operations untested", hint=hint)
 

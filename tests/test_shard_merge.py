@@ -228,7 +228,7 @@ def _edited(path: Path, tmp_path: Path, **changes) -> str:
         ("glob", "no report matches '{dir}/nothing-*.json'"),
         ("missing", "report not found"),
         ("not-json", "not a JSON report"),
-        ("not-a-report", "not an auditor JSON report (no `schema_version` and `tool`)"),
+        ("not-a-report", "not an auditor JSON report (no `schema_version`, `tool` and `command`)"),
         ("malformed", "malformed report (KeyError: 'severity')"),
     ],
 )
