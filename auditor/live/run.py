@@ -49,7 +49,7 @@ class FuzzOptions:
     rate_limit: str | None = None
     tls_verify: bool = True
     read_only: bool = False  # only safe methods are sent (the caller excludes unsafe operations)
-    max_repeats: int | None = 10  # answers in a row that only repeat known failures end an operation's phase
+    max_repeats: int | None = 3  # answers in a row that only repeat known failures end an operation's phase
     config_file: str | None = None
     pack: str | None = None
     cwd: Path | None = None
