@@ -169,7 +169,7 @@ def audit(
         shown = "; ".join(dict.fromkeys(prober.errors[:20]))
         notes.append(f"probes: {len(prober.errors)} request(s) got no answer: {shown}" + ("; …" if len(prober.errors) > 20 else ""))
     sources = Counter(o.origin for o in run.observed[fuzz_answers:])
-    latency = latency_table(run.observed)
+    latency = latency_table(run.observed, run.samples)
     live_stats = {
         **fuzz_report.stats,
         "read_only": read_only,
