@@ -33,7 +33,10 @@ BaselineOpt = Annotated[
 ]
 SpecsArg = Annotated[list[str], typer.Argument(help="OpenAPI documents: file paths, '-' for stdin, or http(s):// URLs.")]
 AllowRemoteRefsOpt = Annotated[bool, typer.Option("--allow-remote-refs", help="Follow http(s) $refs.")]
-RefRootOpt = Annotated[Optional[str], typer.Option("--ref-root", help="Folder that file $refs may point into (default: the document's folder).")]
+RefRootOpt = Annotated[
+    Optional[str],
+    typer.Option("--ref-root", help="Folder that file $refs may point into (default: the git repository holding the document, else the current folder)."),
+]
 MaxSizeOpt = Annotated[int, typer.Option("--max-size", help="Largest document accepted, in MiB.")]
 RuleOpt = Annotated[Optional[list[str]], typer.Option("--rule", help="Run only this rule (repeatable).")]
 

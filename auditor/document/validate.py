@@ -114,13 +114,38 @@ class BundleTooLarge(Exception):
 
 
 def bundle_external(document: Document) -> tuple[Any, list[tuple[str, At]]]:
-    """The root document with every external ``$ref`` inlined (internal refs of the root stay
-    refs). Disallowed, broken or cyclic external refs become ``{}`` (reported separately).
-    Returns the bundle and the list of (bundle pointer, origin) for inlined subtrees."""
+    """The root document with external ``$ref``s inlined where the OpenAPI schema allows a
+    Reference Object (internal refs of the root stay refs), so the files they reach are
+    validated where they are used. Returns the bundle and the (bundle pointer, origin) of every
+    inlined subtree.
+
+    A ref stays as written, a Reference Object that validates as one, when it is not followed
+    (disallowed, broken or cyclic: ``contract/ref-*`` report why) and where the schema allows
+    no Reference (``info: {$ref: ...}``): there the validator reports it as openapi-spec-validator
+    does on the document as written. Where a Reference is allowed is asked of the schema itself:
+    the refs of each level are first left as written, and those with an error at or under them
+    are kept; the allowed ones are inlined and the refs inside them are the next level."""
     root = document.root
     if all(ref.startswith("#") for _, ref in document.refs_in(root.name)):
         return root.data, []
+    decided: dict[str, bool] = {}  # bundle pointer of an external ref -> inlined?
+    while True:
+        bundle, origins, undecided = _inline(document, decided)
+        if not undecided:
+            return bundle, origins
+        from auditor.document.validate_fast import error_pointers
+
+        errors = error_pointers(bundle, document.version[0])
+        for ptr in undecided:
+            decided[ptr] = not any(e == ptr or e.startswith(ptr + "/") for e in errors)
+
+
+def _inline(document: Document, decided: dict[str, bool]) -> tuple[Any, list[tuple[str, At]], list[str]]:
+    """The bundle for the decisions so far, its origins, and the refs not decided yet (left as
+    written in this bundle)."""
+    root = document.root
     origins: list[tuple[str, At]] = []
+    undecided: list[str] = []
     budget = [MAX_BUNDLE_NODES]
 
     def inline(node: Any, out: str, ptr: str, file: str, active: tuple[At, ...]) -> Any:
@@ -132,15 +157,17 @@ def bundle_external(document: Document) -> tuple[Any, list[tuple[str, At]]]:
             ref = node.get("$ref")
             if isinstance(ref, str) and (file != root.name or not ref.startswith("#")):
                 here = At(file, ptr)
-                target, target_at = document.deref(node, here)
-                if target_at in active or target_at == here:
-                    return {}
-                origins.append((out, target_at))
-                return inline(target, out, target_at.pointer, target_at.file, active + (target_at,))
+                inlined = decided.get(out)
+                if inlined is None:
+                    undecided.append(out)
+                followed = document.follow(node, here) if inlined else None
+                if followed is not None and followed[1] not in active and followed[1] != here:
+                    target, target_at = followed
+                    origins.append((out, target_at))
+                    return inline(target, out, target_at.pointer, target_at.file, active + (target_at,))
             return {k: inline(v, jp.join(out, k), jp.join(ptr, k), file, active) for k, v in node.items()}
         if isinstance(node, list):
             return [inline(v, f"{out}/{i}", f"{ptr}/{i}", file, active) for i, v in enumerate(node)]
         return node
 
-    bundle = inline(root.data, "", "", root.name, ())
-    return bundle, origins
+    return inline(root.data, "", "", root.name, ()), origins, undecided
