@@ -31,7 +31,14 @@ BaselineOpt = Annotated[
         "--baseline", help="Hide the findings recorded in this baseline file (made by `auditor baseline`); entries that match nothing are reported as stale."
     ),
 ]
-SpecsArg = Annotated[list[str], typer.Argument(help="OpenAPI documents: file paths, '-' for stdin, or http(s):// URLs.")]
+SpecsArg = Annotated[
+    list[str],
+    typer.Argument(help="OpenAPI documents: file paths or patterns ('specs/**/*.yaml', expanded by auditor), '-' for stdin, or http(s):// URLs."),
+]
+JobsOpt = Annotated[
+    Optional[int],
+    typer.Option("--jobs", "-j", min=1, help="Lint several documents in this many processes at once (default: one per CPU; 1: one process)."),
+]
 AllowRemoteRefsOpt = Annotated[bool, typer.Option("--allow-remote-refs", help="Follow http(s) $refs.")]
 RefRootOpt = Annotated[
     Optional[str],
