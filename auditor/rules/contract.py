@@ -106,16 +106,14 @@ def ref_allowed(ctx: Context):
         if problem.kind == "not-allowed":
             by_target.setdefault(problem.target or problem.ref, []).append(problem)
     for target, problems in by_target.items():
-        places = sorted(((_place(document, p.at.child("$ref")), p) for p in problems), key=lambda place: place[0])
-        refs = [{"file": p.at.file, "line": line or None, "pointer": p.at.child("$ref").pointer, "ref": p.ref} for (_, _, line, _, _), p in places]
-        first = places[0][1]
-        yield Violation(f"$ref target {target!r} not followed: {first.reason}", first.at.child("$ref"), evidence={"count": len(refs), "refs": refs})
+        places = sorted(((p.at.child("$ref"), p.ref) for p in problems), key=lambda place: _reading_order(document, place[0]))
+        refs = [{"file": at.file, "line": (document.locate(at) or (None,))[0], "pointer": at.pointer, "ref": ref} for at, ref in places]
+        yield Violation(f"$ref target {target!r} not followed: {problems[0].reason}", places[0][0], evidence={"count": len(refs), "refs": refs})
 
 
-def _place(document, at: At) -> tuple[bool, str, int, int, str]:
-    """Where a node is written, in reading order: the root file first."""
-    line, column = document.locate(at) or (0, 0)
-    return (at.file != document.root.name, at.file, line, column, at.pointer)
+def _reading_order(document, at: At) -> tuple:
+    """The root file first, then by file, line and column."""
+    return (at.file != document.root.name, at.file, document.locate(at) or (0, 0), at.pointer)
 
 
 def _follow_all_refs(document) -> None:
