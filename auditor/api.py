@@ -14,7 +14,7 @@ from auditor.document.document import Document, RefPolicy
 from auditor.document.source import DEFAULT_MAX_BYTES
 from auditor.engine import run_rules
 from auditor.exceptions import InputError
-from auditor.model import DocumentError, DocumentInfo, Finding, Report
+from auditor.model import DocumentError, DocumentInfo, Finding, Report, Source
 from auditor.rules import load_builtin_rules
 
 
@@ -61,6 +61,19 @@ def lint_document(document: Document, config: Config, only_rules: list[str] | No
     return result.findings, result.suppressed
 
 
+def checked_rules(config: Config, only_rules: list[str] | None, *, lint: bool = True, fuzz: bool = False) -> tuple[str, ...]:
+    """``Report.checked``: the ids of the rules a run applies, i.e. those the pack enables (or
+    those named by ``--rule``) among the stages that ran: the static rules (``lint``) and the
+    rules the fuzzer's checks report (``fuzz``). The audit adds the live checks it ran."""
+    wanted = set(only_rules) if only_rules else None
+    out = []
+    for r in load_builtin_rules():
+        ran = (lint and r.check is not None) if r.source is Source.LINT else fuzz if r.hook is None else False
+        if ran and (r.id in wanted if wanted is not None else config.setting(r).enabled):
+            out.append(r.id)
+    return tuple(out)
+
+
 def lint(paths: list[str], options: LintOptions | None = None, *, config: Config | None = None) -> Report:
     """Lint every document: ``paths`` may hold patterns (``catalogue.expand``); several documents
     run in parallel processes as ``options.jobs`` allows, reported in the order given. A document
@@ -92,6 +105,7 @@ def lint(paths: list[str], options: LintOptions | None = None, *, config: Config
         findings=tuple(findings),
         suppressed=tuple(suppressed),
         tool_version=__version__,
+        checked=checked_rules(config, options.only_rules),
         errors=tuple(errors),
     )
 

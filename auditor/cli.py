@@ -26,6 +26,7 @@ from auditor.cli_options import (
     IncludeOpt,
     JobsOpt,
     MaxExamplesOpt,
+    MaxRepeatsOpt,
     MaxSizeOpt,
     MaxTimeOpt,
     OptionalBaseUrlOpt,
@@ -39,6 +40,7 @@ from auditor.cli_options import (
     SeedOpt,
     SpecArg,
     SpecsArg,
+    SummaryOnlyOpt,
     TlsVerifyOpt,
     WorkersOpt,
 )
@@ -78,6 +80,7 @@ def lint(
     format: FormatOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = "error",
+    summary_only: SummaryOnlyOpt = False,
     config: ConfigOpt = None,
     pack: PackOpt = None,
     baseline: BaselineOpt = None,
@@ -94,7 +97,7 @@ def lint(
     options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule, jobs)
     with _batch():
         report = apply_file(api.lint(specs, options), baseline, options.only_rules)
-        code = emit(report, format, output, fail_on)
+        code = emit(report, format, output, fail_on, summary_only)
     raise typer.Exit(code)
 
 
@@ -178,9 +181,11 @@ def fuzz(
     phases: PhasesOpt = None,
     rate_limit: RateLimitOpt = None,
     tls_verify: TlsVerifyOpt = True,
+    max_repeats: MaxRepeatsOpt = 10,
     format: FormatOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = "error",
+    summary_only: SummaryOnlyOpt = False,
     config: ConfigOpt = None,
     pack: PackOpt = None,
 ) -> None:
@@ -193,11 +198,11 @@ def fuzz(
     check_fail_on(fail_on)
     parse_outputs(format, output)  # bad --format/--output fail before the run, not after it
     options = fuzz_options(
-        base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack
+        base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack, max_repeats
     )
     with Progress() as progress:
         report = run_fuzz(spec, options, progress)
-    code = emit(report, format, output, fail_on)
+    code = emit(report, format, output, fail_on, summary_only)
     sys.stderr.write(summary(report))
     raise typer.Exit(code)
 
@@ -227,9 +232,11 @@ def audit(
     phases: PhasesOpt = None,
     rate_limit: RateLimitOpt = None,
     tls_verify: TlsVerifyOpt = True,
+    max_repeats: MaxRepeatsOpt = 10,
     format: FormatOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = "error",
+    summary_only: SummaryOnlyOpt = False,
     config: ConfigOpt = None,
     pack: PackOpt = None,
     baseline: BaselineOpt = None,
@@ -251,7 +258,21 @@ def audit(
     live = None
     if base_url is not None:
         live = fuzz_options(
-            base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack
+            base_url,
+            max_examples,
+            seed,
+            max_time,
+            workers,
+            request_timeout,
+            header,
+            include,
+            exclude,
+            phases,
+            rate_limit,
+            tls_verify,
+            config,
+            pack,
+            max_repeats,
         )
     options = AuditOptions(read_only=read_only, probe_rate_limit=probe_rate_limit)
     if live is None:
@@ -262,7 +283,7 @@ def audit(
         with Progress() as progress:
             report = run_audit(spec, lint_options, live, options, progress, lambda text: progress.note(f"audit: {text}"))
     report = apply_file(report, baseline, lint_options.only_rules)
-    code = emit(report, format, output, fail_on)
+    code = emit(report, format, output, fail_on, summary_only)
     from auditor.live.audit import summary
 
     sys.stderr.write(summary(report))

@@ -9,7 +9,7 @@ import typer
 
 FormatOpt = Annotated[
     Optional[str],
-    typer.Option("--format", "-f", help="Output format for stdout: console, json, sarif, junit, github, gitlab, markdown. Default: console."),
+    typer.Option("--format", "-f", help="Output format for stdout: console, json, sarif, junit, github, gitlab, markdown, html. Default: console."),
 ]
 OutputOpt = Annotated[
     Optional[list[str]],
@@ -17,6 +17,13 @@ OutputOpt = Annotated[
         "--output",
         "-o",
         help="Write the report to FILE instead of stdout, or FORMAT=FILE to also write that format (repeatable). Files are written atomically.",
+    ),
+]
+SummaryOnlyOpt = Annotated[
+    bool,
+    typer.Option(
+        "--summary-only",
+        help="Console on standard output: the triage, tables and totals without each finding (CI logs); files written with --output keep them.",
     ),
 ]
 FailOnOpt = Annotated[
@@ -75,9 +82,19 @@ ExcludeOpt = Annotated[Optional[list[str]], typer.Option("--exclude", help="Skip
 PhasesOpt = Annotated[Optional[str], typer.Option("--phases", help="Comma-separated phases: examples, coverage, fuzzing, stateful (default: all).")]
 RateLimitOpt = Annotated[Optional[str], typer.Option("--rate-limit", help="Most requests sent per second/minute/hour, e.g. 100/s.")]
 TlsVerifyOpt = Annotated[bool, typer.Option("--tls-verify/--no-tls-verify", help="Verify the service's TLS certificate.")]
+MaxRepeatsOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-repeats",
+        min=0,
+        help="Stop testing an operation in the examples, coverage and fuzzing phases after this many answers in a row that only repeat failures already found (0: never).",
+    ),
+]
 
 
-def fuzz_options(base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack):
+def fuzz_options(
+    base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack, max_repeats
+):
     """The ``FuzzOptions`` for the live options above (one place for `fuzz` and `audit`)."""
     from auditor.live.run import FuzzOptions
 
@@ -96,4 +113,5 @@ def fuzz_options(base_url, max_examples, seed, max_time, workers, request_timeou
         tls_verify=tls_verify,
         config_file=config,
         pack=pack,
+        max_repeats=max_repeats or None,
     )

@@ -65,8 +65,9 @@ def parse_outputs(fmt: str | None, outputs: list[str] | None) -> tuple[str, Path
     return stdout_fmt, main_file, extra
 
 
-def emit(report: Report, fmt: str | None, outputs: list[str] | None, fail_on: str) -> int:
-    """Render and write every requested output, then return the exit code."""
+def emit(report: Report, fmt: str | None, outputs: list[str] | None, fail_on: str, summary_only: bool = False) -> int:
+    """Render and write every requested output, then return the exit code. ``summary_only``
+    shortens the console on standard output (files keep every finding)."""
     from auditor.report import RenderOptions, render
 
     fail_on = check_fail_on(fail_on)
@@ -76,7 +77,7 @@ def emit(report: Report, fmt: str | None, outputs: list[str] | None, fail_on: st
     plain = RenderOptions(color=False, fail_on=fail_on, base_dir=base_dir)
     # render everything first: nothing is written if any renderer fails (no partial outputs)
     rendered = [(path, render(report, name, plain)) for name, path in extra]
-    main_text = render(report, stdout_fmt, RenderOptions(color=color, fail_on=fail_on, base_dir=base_dir))
+    main_text = render(report, stdout_fmt, RenderOptions(color=color, fail_on=fail_on, base_dir=base_dir, summary_only=summary_only and main_file is None))
     for path, text in rendered:
         write_atomic(path, text)
     if main_file is not None:

@@ -42,7 +42,7 @@ def run_rules(document: Document, config: Config, registry: Registry, only: Iter
             config.settings[r.id] = replace(s, enabled=True)
     from auditor.parallel import map_split
 
-    runnable = [r for r in rules if r.check is not None]
+    runnable = [r for r in rules if r.check is not None and r.source is Source.LINT]  # live checks run in `audit`
     groups = _groups(runnable)
     done: dict[str, tuple[list[Finding], list[Finding]]] = {}
     for group, results in zip(

@@ -195,7 +195,8 @@ class DocumentError:
 @dataclass(frozen=True)
 class Report:
     """What a command found. ``findings`` are the visible ones; suppressed and baselined findings
-    are counted (and kept) separately so nothing is silently dropped."""
+    are counted (and kept) separately so nothing is silently dropped. ``checked`` holds the ids
+    of the rules that ran (a rule without findings passed; a rule not listed was not tried)."""
 
     command: str
     documents: tuple[DocumentInfo, ...] = ()
@@ -204,6 +205,7 @@ class Report:
     baselined: tuple[Finding, ...] = ()
     stats: dict[str, Any] = field(default_factory=dict)
     tool_version: str = ""
+    checked: tuple[str, ...] = ()
     errors: tuple[DocumentError, ...] = ()
 
     def summary(self) -> dict[str, int]:
@@ -240,6 +242,7 @@ class Report:
             "summary": self.summary(),
             "findings": findings(self.findings),
             "suppressed": findings(self.suppressed),
+            "checked": list(self.checked),
         }
         if self.stats:
             out["stats"] = self.stats

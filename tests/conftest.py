@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+pytest.register_assert_rewrite("rule_helpers")  # its snapshot comparison shows a diff
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -55,6 +58,18 @@ def write(tmp_path):
         return path
 
     return _write
+
+
+@pytest.fixture
+def lint(write):
+    """lint(text, rule_id, options=None, public=()) -> the findings of that rule alone on the YAML
+    ``text`` (dedented), written as openapi.yaml in a fresh temp folder."""
+    from rule_helpers import findings_of
+
+    def _lint(text: str, rule_id: str, options: dict | None = None, public: tuple[str, ...] = ()):
+        return findings_of(write("openapi.yaml", textwrap.dedent(text)), rule_id, options, public)
+
+    return _lint
 
 
 class TcpServer:

@@ -1,7 +1,9 @@
-"""Run one rule over an inline document (and optional extra files) with chosen options."""
+"""Run one rule over an inline document (and optional extra files) with chosen options, and the
+small documents the rule tests (tests/rules/) build on."""
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from auditor.model import Finding
 from auditor.rules import load_builtin_rules
 
 REGISTRY = load_builtin_rules()
+UPDATE_SNAPSHOTS = os.environ.get("AUDITOR_UPDATE_SNAPSHOTS") == "1"
 
 
 def findings_of(path: Path, rule_id: str, options: dict | None = None, public: tuple[str, ...] = ()) -> list[Finding]:
@@ -39,3 +42,52 @@ def operations(finding: Finding) -> list[str]:
     if finding.evidence and "operations" in finding.evidence:
         return list(finding.evidence["operations"])
     return [str(finding.operation)] if finding.operation else []
+
+
+def assert_snapshot(findings: list[Finding], snapshot: Path, update: bool = UPDATE_SNAPSHOTS) -> None:
+    """``findings`` equal the ``snapshot`` file (``expected.txt`` beside a rule's fixtures): per
+    finding its rule, file:line:col (the file relative to the snapshot's folder), JSON pointer,
+    message and the operations it concerns; nothing volatile (no absolute path, no fingerprint).
+    With AUDITOR_UPDATE_SNAPSHOTS=1 the file is written instead: read its diff before committing."""
+    text = ""
+    for f in findings:
+        at = f.location
+        where = f"{os.path.relpath(at.file, snapshot.parent)}:{at.line}:{at.column} #{at.pointer}" if at else "(no location)"
+        text += f"{f.rule} {where}\n  {f.message}\n" + "".join(f"  operation: {op}\n" for op in operations(f))
+    if update and (not snapshot.is_file() or snapshot.read_text(encoding="utf-8") != text):
+        snapshot.write_text(text, encoding="utf-8")
+    assert snapshot.is_file(), f"no {snapshot}: write it with AUDITOR_UPDATE_SNAPSHOTS=1"
+    assert text == snapshot.read_text(encoding="utf-8"), f"findings differ from {snapshot} (if meant: AUDITOR_UPDATE_SNAPSHOTS=1, then read the diff)"
+
+
+PROBLEM = """
+    Problem:
+      type: object
+      properties:
+        type: {type: string, format: uri-reference}
+        title: {type: string}
+        status: {type: integer}
+        detail: {type: string}
+"""
+
+
+def doc3(responses: str, components: str = "") -> str:
+    """A 3.0 document with GET and POST /pets sharing the given `responses` block."""
+    body = f"""
+openapi: 3.0.3
+info: {{title: t, version: 1.0.0}}
+paths:
+  /pets:
+    get:
+      responses:{responses}
+    post:
+      responses:{responses}
+components:
+  schemas:{PROBLEM}{components}
+"""
+    return body
+
+
+def api(paths: str, head: str = "openapi: 3.0.3\ninfo: {title: t, version: 1.0.0}\n", extra: str = "") -> str:
+    """A document (3.0.3 unless ``head`` says otherwise) with the given ``paths`` block and ``extra`` top-level text."""
+    return head + "paths:" + paths + "\n" + extra

@@ -26,10 +26,11 @@ def _audit(base_url: str, *extra: str):
 
 @pytest.fixture(scope="module")
 def drifted_audit(tmp_path_factory):
-    console = tmp_path_factory.mktemp("audit") / "report.txt"
+    out = tmp_path_factory.mktemp("audit")
+    console, html = out / "report.txt", out / "report.html"
     with running("drifted", token=TOKEN, rate_limit=RATE_LIMIT) as service:
-        result = _audit(service.base_url, "--probe-rate-limit", BURST, "--output", f"console={console}")
-    return result, json.loads(result.out), console.read_text(encoding="utf-8")
+        result = _audit(service.base_url, "--probe-rate-limit", BURST, "--output", f"console={console}", "--output", f"html={html}")
+    return result, json.loads(result.out), console.read_text(encoding="utf-8"), html.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -39,17 +40,27 @@ def conformant_audit():
     return result, json.loads(result.out)
 
 
-def _found(report) -> set[tuple[str, str]]:
-    return {(f["rule"], f"{f['operation']['method']} {f['operation']['path']}") for f in report["findings"] if f["operation"]}
+def _found(report) -> set[tuple[str, str, str]]:
+    """(rule, operation, message) of every finding; one listing several operations counts for each."""
+    out = set()
+    for f in report["findings"]:
+        labels = [f"{f['operation']['method']} {f['operation']['path']}"] if f["operation"] else (f["evidence"] or {}).get("operations") or []
+        out |= {(f["rule"], label, f["message"]) for label in labels}
+    return out
 
 
+@pytest.mark.live
+@pytest.mark.slow
 @pytest.mark.parametrize("drift", list(DRIFTS.values()), ids=list(DRIFTS))
 def test_every_seeded_drift_is_reported_by_audit(drifted_audit, drift):
-    result, report, _ = drifted_audit
+    result, report, *_ = drifted_audit
     assert result.code == 1
-    assert (drift.rule, drift.operation) in _found(report), f"{drift.name} ({drift.description}) not reported"
+    found = [message for rule, operation, message in _found(report) if (rule, operation) == (drift.rule, drift.operation)]
+    assert [m for m in found if drift.says in m], f"{drift.name} ({drift.description}) not reported: {found}"
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_conformant_service_has_no_error_finding(conformant_audit):
     result, report = conformant_audit
     errors = [(f["rule"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
@@ -60,8 +71,10 @@ def test_conformant_service_has_no_error_finding(conformant_audit):
     assert any("429" in note for note in report["stats"]["live"]["notes"])
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_live_policy_findings_are_live_with_evidence(drifted_audit):
-    _, report, _ = drifted_audit
+    _, report, *_ = drifted_audit
     replay = [f for f in report["findings"] if f["rule"] == "idempotency/replay"]
     assert {f["source"] for f in replay} == {"live"}
     second = next(f for f in replay if "second resource" in f["message"])
@@ -73,8 +86,10 @@ def test_live_policy_findings_are_live_with_evidence(drifted_audit):
     assert TOKEN not in json.dumps(report)
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_latency_table_and_operation_join_in_json_and_console(drifted_audit):
-    _, report, console = drifted_audit
+    _, report, console, _ = drifted_audit
     latency = report["stats"]["latency"]
     operations = {f"{op['method'].upper()} {op['path']}" for op in _spec_operations()}
     assert set(latency) == operations
@@ -88,12 +103,33 @@ def test_latency_table_and_operation_join_in_json_and_console(drifted_audit):
     assert "latency (ms)" in console and "sampled p95" in console
 
 
+@pytest.mark.live
+@pytest.mark.slow
+def test_the_rules_that_ran_and_the_html_report(drifted_audit):
+    _, report, _, html = drifted_audit
+    checked = set(report["checked"])
+    assert {"idempotency/replay", "reliability/latency-p95", "contract/status-code", "inputs/string-bounded"} <= checked
+    assert {f["rule"] for f in report["findings"]} <= checked
+    assert html.count('<li class="finding" ') == len(report["findings"])
+    for label, row in report["stats"]["latency"].items():
+        assert f'<th scope="row" data-sort="{label}">{label}</th>' in html
+        assert f">{row['p95_ms']:.1f}</td>" in html
+    assert report["stats"]["latency_budget_ms"] == 200.0 and "budget 200 ms" in html
+    assert '<li class="principle fail" data-principle="budgets">' in html  # GET /v1/items is slow
+    assert "principle untested" not in html  # lint and the live checks cover every principle
+    assert TOKEN not in html and "Authorization: ***" in html
+
+
+@pytest.mark.live
+@pytest.mark.slow
 def test_error_rate_is_honest_about_small_samples(conformant_audit):
     _, report = conformant_audit
     note = next(f for f in report["findings"] if f["rule"] == "reliability/error-rate")
     assert note["severity"] == "info" and "3000" in note["message"]
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_read_only_sends_only_safe_methods_and_says_so():
     """Also: the document from standard input is read once and serves lint and the live run."""
     with running("conformant", token=TOKEN) as service:

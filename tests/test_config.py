@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from auditor.exceptions import InputError
 from auditor.rules import load_builtin_rules
 
 REGISTRY = load_builtin_rules()
+RELIABILITY_FAMILIES = ("errors/", "ratelimit/", "idempotency/", "versioning/")
 
 BAD_SPEC = """openapi: 3.0.3
 info: {title: T}
@@ -32,6 +34,17 @@ def test_builtin_packs_exist_and_load():
 def test_packs_are_nested():
     enabled = {n: {r.id for r in load_config(REGISTRY, pack=n).enabled_rules(REGISTRY)} for n in ("minimal", "recommended", "strict")}
     assert enabled["minimal"] <= enabled["recommended"] <= enabled["strict"]
+
+
+def test_packs_enable_these_rules_and_minimal_stays_contract_only(tmp_path):
+    mine = [r.id for r in REGISTRY if r.id.startswith(RELIABILITY_FAMILIES) and r.check is not None and r.source.value == "lint"]
+    for pack in ("recommended", "strict"):
+        config = load_config(REGISTRY, pack=pack, cwd=Path(tmp_path))
+        assert [rid for rid in mine if not config.setting(REGISTRY.get(rid)).enabled] == [], pack
+    minimal = load_config(REGISTRY, pack="minimal", cwd=Path(tmp_path))
+    assert not any(minimal.setting(REGISTRY.get(rid)).enabled for rid in mine)
+    strict = load_config(REGISTRY, pack="strict", cwd=Path(tmp_path))
+    assert strict.setting(REGISTRY.get("versioning/info-version-semver")).options["allow-major-minor"] is False
 
 
 def test_unknown_pack_is_input_error():
@@ -149,3 +162,19 @@ def test_rule_flag_runs_a_rule_the_pack_leaves_off(cli, write):
     spec = write("a.yaml", "openapi: 3.0.3\ninfo: {title: T, version: 1.0.0}\npaths: {}\n")
     r = cli(["lint", str(spec), "--pack", "minimal", "--rule", "health/liveness", "-f", "json"])
     assert [f["rule"] for f in json.loads(r.out)["findings"]] == ["health/liveness"]
+
+
+def test_strict_enables_every_rule_and_a_rule_in_no_pack_is_off():
+    """Lint and live rules follow one enable rule: on when a pack names them, off otherwise."""
+    from auditor.config import Config, load_pack
+    from auditor.live.findings import live_finding
+    from auditor.live.secrets import Masker
+    from auditor.rules import load_builtin_rules
+
+    registry = load_builtin_rules()
+    strict = load_pack(registry, "strict")
+    assert [r.id for r in registry if not strict.setting(r).enabled] == []
+    empty = Config()  # a pack that names no rule
+    assert not empty.setting(registry["contract/spec-valid"]).enabled
+    assert not empty.setting(registry["contract/status-code"]).enabled
+    assert live_finding(registry["contract/status-code"], "m", "", {}, {}, None, empty, Masker()) is None

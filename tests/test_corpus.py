@@ -20,6 +20,7 @@ from conftest import CORPUS, ROOT
 MANIFEST = CORPUS / "MANIFEST.tsv"
 GOLDEN = ROOT / "tests" / "golden" / "corpus-reports.tsv"
 UPDATE = os.environ.get("AUDITOR_UPDATE_GOLDEN") == "1"
+pytestmark = pytest.mark.corpus
 
 
 def _entries() -> list[str]:
@@ -57,6 +58,7 @@ def test_corpus_is_present():
     assert len(ENTRIES) > 100
 
 
+@pytest.mark.slow  # a few seconds per big document, ~20 s in all
 @pytest.mark.parametrize("path", ENTRIES)
 def test_corpus_document_lints_without_crash(cli, path, monkeypatch):
     monkeypatch.chdir(ROOT)  # outside a git repository the current folder may be the ref root: not one holding the corpus

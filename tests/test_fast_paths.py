@@ -179,16 +179,21 @@ def _sample() -> list[str]:
     return [p for p in SAMPLE if (CORPUS / p).is_file()]
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("rel", _sample())
 def test_fast_parser_matches_pyyaml(rel):
     assert compare_parse(CORPUS / rel) == []
 
 
+@pytest.mark.corpus
+@pytest.mark.slow
 @pytest.mark.parametrize("rel", _sample())
 def test_fast_validator_matches_openapi_spec_validator(rel):
     assert compare_validation(CORPUS / rel) == []
 
 
+@pytest.mark.corpus
+@pytest.mark.slow
 @pytest.mark.parametrize("rel", _sample())
 def test_reports_match_with_and_without_fast_paths(rel):
     assert compare_reports(CORPUS / rel) == []
@@ -264,6 +269,8 @@ def test_oneof_failure_names_the_closest_alternative(tmp_path):
     assert "oneOf" in errors[0].message
 
 
+@pytest.mark.corpus
+@pytest.mark.slow
 @pytest.mark.parametrize("rel", _sample()[:1])
 def test_rules_split_over_two_processes_give_the_same_report(rel):
     from auditor import api
@@ -307,6 +314,8 @@ def test_split_shares_the_items_between_both_processes():
     assert prepared == [os.getpid()]  # once, before the fork
 
 
+@pytest.mark.corpus
+@pytest.mark.slow
 @pytest.mark.parametrize("rel", _sample()[:2])
 def test_json_report_is_byte_identical_to_the_standard_encoder(rel):
     import dataclasses

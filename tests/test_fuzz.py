@@ -14,6 +14,7 @@ import pytest
 from conftest import ROOT, TcpServer, run_cli
 
 from auditor.report import FORMATS
+from auditor.rules import load_builtin_rules
 from fixtures.service import SPEC, running
 from fixtures.service.drifts import DRIFTS
 
@@ -61,6 +62,8 @@ def conformant_run():
     return result, json.loads(result.out)
 
 
+@pytest.mark.live
+@pytest.mark.slow
 @pytest.mark.parametrize("drift", [d for d in DRIFTS.values() if d.found_by == "fuzz"], ids=[d.name for d in DRIFTS.values() if d.found_by == "fuzz"])
 def test_every_seeded_drift_is_reported_on_its_operation(drifted_run, drift):
     result, report, *_ = drifted_run
@@ -69,6 +72,8 @@ def test_every_seeded_drift_is_reported_on_its_operation(drifted_run, drift):
     assert (drift.rule, drift.operation) in found, f"{drift.name} ({drift.description}) not reported; got {sorted(found)}"
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_live_findings_carry_location_evidence_and_counts(drifted_run):
     _, report, *_ = drifted_run
     spec_lines = SPEC.read_text(encoding="utf-8").splitlines()
@@ -89,6 +94,8 @@ def test_live_findings_carry_location_evidence_and_counts(drifted_run):
     assert server_error["evidence"]["response"]["status"] == 500
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_same_failure_many_times_is_one_finding(drifted_run):
     _, report, *_ = drifted_run
     keys = [(f["rule"], f["fingerprint"]) for f in report["findings"]]
@@ -96,17 +103,24 @@ def test_same_failure_many_times_is_one_finding(drifted_run):
     assert any(f["evidence"]["count"] > 1 for f in report["findings"])
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_summary_and_stats(drifted_run):
     result, report, *_ = drifted_run
     stats = report["stats"]
-    assert stats["operations_tested"] == stats["operations_total"] == 6
+    assert stats["operations_tested"] == stats["operations_total"] == 8
     assert stats["requests"] > 50 and stats["requests_per_second"] > 0 and stats["seed"] == int(SEED)
     assert sum(stats["findings_by_rule"].values()) == len(report["findings"])
-    assert "tested 6/6 operations" in result.err and "findings by rule" in result.err
+    # the rules that ran: the fuzzer's live rules, not the static ones nor the audit's probes
+    assert {"reliability/server-error", "contract/response-schema"} <= set(report["checked"])
+    assert all(load_builtin_rules()[r].codes for r in report["checked"] if r != "contract/live-check")
+    assert "tested 8/8 operations" in result.err and "findings by rule" in result.err
     for phase in ("examples", "coverage", "fuzzing", "stateful"):  # not a terminal: one plain line per phase
         assert f"fuzz: {phase} " in result.err
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_planted_secrets_appear_in_no_output_format(drifted_run):
     result, report, files, *_ = drifted_run
     assert any("***" in (f["evidence"].get("curl") or "") for f in report["findings"])
@@ -115,20 +129,25 @@ def test_planted_secrets_appear_in_no_output_format(drifted_run):
         assert SECRET_KEY not in text, name
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_runs_leave_working_directories_unchanged(drifted_run):
     *_, (root_before, root_after), (work_before, work_after) = drifted_run
     assert work_after == work_before == set()
     assert {p for p in root_after - root_before if ".hypothesis" in p or ".schemathesis" in p} == set()
 
 
+@pytest.mark.live
+@pytest.mark.slow
 def test_conformant_mode_has_no_error_findings(conformant_run):
     result, report = conformant_run
     errors = [(f["rule"], f["operation"], f["message"]) for f in report["findings"] if f["severity"] == "error"]
     assert errors == []
     assert result.code == 0
-    assert report["stats"]["operations_tested"] == 6
+    assert report["stats"]["operations_tested"] == 8
 
 
+@pytest.mark.live
 def test_stray_schemathesis_toml_is_ignored(tmp_path, monkeypatch):
     (tmp_path / "schemathesis.toml").write_text('base-url = "http://127.0.0.1:9"\n[generation]\nmax-examples = 1\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
@@ -144,6 +163,7 @@ def test_stray_schemathesis_toml_is_ignored(tmp_path, monkeypatch):
     assert os.environ["SCHEMATHESIS_HOOKS"] == "module_that_does_not_exist"  # restored
 
 
+@pytest.mark.live
 def test_unreachable_base_url_is_an_input_error(cli, free_port):
     r = cli(["fuzz", str(SPEC), "--base-url", f"http://127.0.0.1:{free_port}"])
     assert r.code == 2
@@ -176,7 +196,8 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.mark.parametrize("behaviour, rule", [("hang", "reliability/timeout"), ("close", "reliability/connection-error")])
+@pytest.mark.live
+@pytest.mark.parametrize("behaviour, rule", [pytest.param("hang", "reliability/timeout", marks=pytest.mark.slow), ("close", "reliability/connection-error")])
 def test_timeouts_and_connection_errors_are_findings(behaviour, rule):
     server = TcpServer(behaviour)
     try:
@@ -212,8 +233,88 @@ def test_timeouts_and_connection_errors_are_findings(behaviour, rule):
     assert SECRET_KEY not in result.out
 
 
+@pytest.mark.live
 def test_nothing_to_test_is_an_input_error(cli, write):
     spec = write("empty.yaml", 'openapi: 3.0.3\ninfo: {title: t, version: "1"}\npaths: {}\n')
     with running("conformant") as service:
         r = cli(["fuzz", str(spec), "--base-url", service.base_url, "-n", "1"])
     assert r.code == 2 and "nothing was tested" in r.err and "hint:" in r.err
+
+
+def _unit_failures(report: dict) -> set[tuple[str, str]]:
+    """(failure code, operation) found by the examples, coverage and fuzzing phases (stateful
+    runs follow the service's answers, so two of its runs differ whatever the settings)."""
+    out = set()
+    for f in report["findings"]:
+        if f["evidence"].get("phase") == "stateful" or "code" not in f["evidence"]:
+            continue
+        ops = [f"{f['operation']['method']} {f['operation']['path']}"] if f["operation"] else f["evidence"].get("operations") or []
+        out |= {(f["evidence"]["code"], op) for op in ops}
+    return out
+
+
+def _schemathesis_cli_failures(base_url: str, folder: Path) -> set[tuple[str, str]]:
+    """The Schemathesis CLI alone (the pinned version, its defaults: a scenario stops at its first
+    failure) on the same service, seed and examples: (failure code, operation) of the same phases."""
+    import subprocess
+    import sys
+
+    ndjson = folder / "st.ndjson"
+    cli = Path(sys.executable).with_name("schemathesis")
+    subprocess.run(
+        [
+            str(cli),
+            "run",
+            str(SPEC),
+            "--url",
+            base_url,
+            "--seed",
+            SEED,
+            "-n",
+            EXAMPLES,
+            "--workers",
+            "1",
+            "--generation-database",
+            "none",
+            "-H",
+            f"Authorization: Bearer {SECRET_TOKEN}",
+            "--report",
+            "ndjson",
+            "--report-ndjson-path",
+            str(ndjson),
+        ],
+        cwd=folder,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    out = set()
+    for line in ndjson.read_text(encoding="utf-8").splitlines():
+        finished = json.loads(line).get("ScenarioFinished")
+        if not finished or finished.get("phase") == "stateful":
+            continue
+        for nodes in finished["recorder"].get("checks", {}).values():
+            for node in nodes:
+                failure = (node.get("failure_info") or {}).get("failure")
+                if node.get("status") == "failure" and failure:
+                    out.add((failure["code"], failure["operation"]))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.live
+def test_repeats_stop_a_phase_and_every_failure_the_schemathesis_cli_finds_stays(drifted_run, tmp_path):
+    """--max-repeats (default 10) ends an operation's examples/coverage/fuzzing phase once that
+    many answers after a failure brought no new one: fewer requests than never stopping, and
+    still every failure the Schemathesis CLI alone finds on the same service and seed (it stops
+    each of those phases at its first failure). The drifted PATCH answers 501 to everything."""
+    _, report, *_ = drifted_run
+    with running("drifted", token=SECRET_TOKEN) as service:
+        result = _fuzz(service.base_url, "--header", f"Authorization: Bearer {SECRET_TOKEN}", "--max-repeats", "0", "--format", "json")
+    with running("drifted", token=SECRET_TOKEN) as service:
+        cli = _schemathesis_cli_failures(service.base_url, tmp_path)
+    everything = json.loads(result.out)
+    assert any("PATCH /v1/items/{itemId}" in s for s in report["stats"]["saturated"]), report["stats"]["saturated"]
+    assert not everything["stats"]["saturated"]
+    assert report["stats"]["requests"] < everything["stats"]["requests"]
+    assert cli and cli <= _unit_failures(report), cli - _unit_failures(report)

@@ -1,4 +1,5 @@
-"""Live runs against a real local service that misbehaves on purpose (issue 6, "Live runs").
+"""Live runs against a real local service that misbehaves on purpose: the bounds the README lists
+under "Live runs are bounded" (time, memory, traffic only to --base-url).
 
 The service has three GET operations; `/healthz` carries the fault, `/ok` and `/also-ok` answer as
 documented. Each run goes through the real CLI in a child process (`python -m auditor`), so a
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, TcpServer
+
+pytestmark = pytest.mark.live
 
 TIMEOUT = "0.5"  # --request-timeout for every run
 GUARD = 60  # seconds: the child process is killed after this (a hang fails the test)
@@ -267,6 +270,7 @@ def _assert_others_fine(report, hits, recorders) -> None:
     assert [r.hits for r in recorders] == [0, 0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "fault, rule, words",
     [
@@ -287,6 +291,7 @@ def test_fuzz_reports_the_fault_and_tests_the_other_operations(tmp_path, recorde
     assert seconds < 30
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["huge", "huge-stream"])
 def test_fuzz_enormous_body_is_cut_at_the_cap_in_bounded_memory(tmp_path, recorders, fault):
     report, err, seconds, rss_mib, hits = _run(tmp_path, fault, recorders, memory_limit=MEMORY_LIMIT)
@@ -300,6 +305,7 @@ def test_fuzz_enormous_body_is_cut_at_the_cap_in_bounded_memory(tmp_path, record
     assert seconds < 30
 
 
+@pytest.mark.slow
 def test_fuzz_service_that_goes_away_mid_run(tmp_path, recorders):
     report, err, seconds, _, hits = _run(tmp_path, "refuse", recorders)
     assert hits.get("/healthz") == 1
@@ -311,6 +317,7 @@ def test_fuzz_service_that_goes_away_mid_run(tmp_path, recorders):
     assert seconds < 30
 
 
+@pytest.mark.slow
 def test_max_time_bounds_a_run_with_a_slow_operation(tmp_path, recorders):
     """--max-time is a budget the fuzzer fills; a request in flight may overrun it by one timeout."""
     report, err, seconds, _, hits = _run(tmp_path, "slow", recorders, "fuzz", "--max-time", "3", "-n", "1000")
@@ -327,6 +334,7 @@ PROBE_RULE = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", list(PROBE_RULE))
 def test_audit_probes_are_bounded_too(tmp_path, recorders, fault):
     """`auditor audit`'s own probes (requests, not the fuzzer): the health probe of the faulty

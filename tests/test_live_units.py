@@ -10,7 +10,16 @@ from auditor.live.secrets import MASK, parse_headers
 from auditor.live.select import select
 from fixtures.service import SPEC
 
-ALL = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/items"), ("POST", "/v1/items"), ("GET", "/v1/items/{itemId}"), ("DELETE", "/v1/items/{itemId}")}
+ALL = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/v1/items"),
+    ("POST", "/v1/items"),
+    ("GET", "/v1/items/{itemId}"),
+    ("PUT", "/v1/items/{itemId}"),
+    ("PATCH", "/v1/items/{itemId}"),
+    ("DELETE", "/v1/items/{itemId}"),
+}
 
 
 @pytest.mark.parametrize(
@@ -20,9 +29,10 @@ ALL = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/items"), ("POST", "
         (["GET"], [], {op for op in ALL if op[0] == "GET"}),
         (["/v1/*"], [], {op for op in ALL if op[1].startswith("/v1/")}),
         (["GET /v1/items/*"], [], {("GET", "/v1/items/{itemId}")}),
+        (["/v1/items/*"], ["GET", "PUT", "PATCH"], {("DELETE", "/v1/items/{itemId}")}),
         (["tag:health"], [], {("GET", "/healthz"), ("GET", "/readyz")}),
         (["id:createItem", "id:deleteItem"], [], {("POST", "/v1/items"), ("DELETE", "/v1/items/{itemId}")}),
-        ([], ["tag:health", "DELETE"], ALL - {("GET", "/healthz"), ("GET", "/readyz"), ("DELETE", "/v1/items/{itemId}")}),
+        ([], ["tag:health", "DELETE", "PUT", "PATCH"], {("GET", "/v1/items"), ("POST", "/v1/items"), ("GET", "/v1/items/{itemId}")}),
         (["* /v1/items"], ["POST"], {("GET", "/v1/items")}),
     ],
 )
@@ -54,7 +64,8 @@ def test_malformed_headers_are_usage_errors(raw):
 
 
 def _result(message: str, status: int = 200):
-    from auditor.live.schemathesis_adapter import EngineResult, Exchange, RawFailure
+    from auditor.live.model import Exchange
+    from auditor.live.schemathesis_adapter import EngineResult, RawFailure
 
     exchange = Exchange("GET", "http://127.0.0.1:1/v1/items/7", {"Authorization": "Bearer t0k3n-value"}, None, status, {}, "{}", 1.5)
     failure = RawFailure(
@@ -74,14 +85,15 @@ def _result(message: str, status: int = 200):
 
 
 def test_live_finding_mapping_location_masking_and_stable_fingerprint():
-    from auditor.config import Config
+    from auditor.config import load_pack
     from auditor.live.findings import to_findings
     from auditor.live.secrets import Masker
     from auditor.rules import load_builtin_rules
 
-    spec, masker = Document.load(str(SPEC)), Masker({"t0k3n-value"})
-    (a,) = to_findings(_result('"9.99" is not of type "number"'), spec, Config(), load_builtin_rules(), masker)
-    (b,) = to_findings(_result('"0.00" is not of type "number"'), spec, Config(), load_builtin_rules(), masker)
+    spec, masker, registry = Document.load(str(SPEC)), Masker({"t0k3n-value"}), load_builtin_rules()
+    config = load_pack(registry, "minimal")
+    (a,) = to_findings(_result('"9.99" is not of type "number"'), spec, config, registry, masker)
+    (b,) = to_findings(_result('"0.00" is not of type "number"'), spec, config, registry, masker)
     assert a.rule == "contract/response-schema" and a.source.value == "live" and str(a.operation) == "GET /v1/items/{itemId}"
     assert a.message == 'Response violates schema (200): "9.99" is not of type "number"'
     assert a.location.pointer == "/paths/~1v1~1items~1{itemId}/get" and a.location.line

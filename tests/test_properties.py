@@ -18,6 +18,7 @@ atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, True)
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", _HYPOTHESIS_HOME)
 
 import pytest  # noqa: E402
+from conftest import CORPUS  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -25,7 +26,6 @@ from auditor import api  # noqa: E402
 from auditor.exceptions import AuditorError  # noqa: E402
 from auditor.model import Report  # noqa: E402
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 CI = settings(
     derandomize=True,
     database=None,
@@ -408,6 +408,7 @@ def _dump(data) -> bytes:
     return json.dumps(data, allow_nan=True).encode()
 
 
+@pytest.mark.corpus
 @FEWER
 @given(st.data())
 def test_mutated_corpus_bytes(workdir, config, data):
@@ -417,6 +418,8 @@ def test_mutated_corpus_bytes(workdir, config, data):
     check(workdir, config, source.name, mutated)
 
 
+@pytest.mark.corpus
+@pytest.mark.slow
 @CI
 @given(st.data())
 def test_mutated_corpus_trees(workdir, config, data):
@@ -446,6 +449,7 @@ def test_small_specs_as_mutated_yaml(workdir, config, doc, eol, data):
     check(workdir, config, "openapi.yaml", data.draw(byte_mutations(text), label="mutated"))
 
 
+@pytest.mark.corpus
 def test_sample_is_varied():
     """The corpus sample covers both formats and every OAS family present (when it exists)."""
     _need_corpus()

@@ -1,22 +1,32 @@
 """``audit()``: the library function behind ``auditor audit``: lint, then (with a base URL) the
-fuzz run, the probes and the live policy checks, joined into one ``Report`` (command ``audit``).
+fuzz run, the live checks and the sampling pass, joined into one ``Report`` (command ``audit``).
 
-``stats`` carries ``live`` (the fuzz figures plus the probes'), ``latency`` (per operation
-p50/p95/p99/max in ms) and ``operations`` (per operation: static findings, live findings, p95).
+The live checks come from the registry (``@live_check``): probes in their order (the sampling pass
+between the ordinary probes and the burst), then the checks over every answer, then the checks
+over the whole run. All of it within one time budget (``--max-time``, default ten minutes): the
+fuzzer gets most of it and runs every phase once, fairly shared by the operations; the probes
+get the rest, with a cap per operation. What the budget cut short is said in the report.
+
+``stats`` carries ``live`` (the fuzz figures plus the audit's), ``latency`` (per operation
+p50/p95/p99/max in ms) and ``operations`` (per operation: static and live findings, requests,
+5xx, rate-limit headers, p95).
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from auditor import __version__
 from auditor.exceptions import InputError
-from auditor.live.policy import SAFE, Issue, Observed, Policy, check_all, check_error_rate, check_latency, latency_table
+from auditor.live.context import LiveContext, LiveRun
+from auditor.live.figures import latency_table, operations_table
+from auditor.live.model import Issue, Observed
 from auditor.model import Finding, Report, Source
+from auditor.rules.registry import Rule
 
 LIVE_SETTINGS: dict[str, tuple[type, Any, str]] = {
     "read-only": (bool, False, "send only GET, HEAD and OPTIONS; mutating probes off"),
@@ -25,6 +35,10 @@ LIVE_SETTINGS: dict[str, tuple[type, Any, str]] = {
     "sampling": (bool, True, "run the latency sampling pass over safe operations"),
 }
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+DEFAULT_BUDGET_S = 600.0  # a CI job can live with ten minutes; --max-time changes it
+FUZZ_SHARE = 0.7  # of the budget; the probes and the sampling pass get the rest (and what the fuzzer left)
+SAMPLING_ORDER = 80  # probes ordered below run before the sampling pass, the others (the burst) after it
+PROBE_CAP_MIN_S = 5.0  # the smallest per-operation cap on probing
 
 
 @dataclass
@@ -71,158 +85,164 @@ def audit(
     settings = live_settings(config.live, options, where=", ".join(config.sources) or "config")
     document = api.load_document(spec_path, lint_options)  # once: stdin and URLs are read a single time
     static, suppressed = api.lint_document(document, config, lint_options.only_rules)
-    lint_report = Report(
-        command="audit", documents=(api.document_info(document),), findings=tuple(static), suppressed=tuple(suppressed), tool_version=__version__
-    )
+    info = api.document_info(document)
     if fuzz_options is None:
-        stats: dict[str, Any] = {"live": None, "operations": operations_table(document, lint_report.findings, [], {})}
-        return replace(lint_report, stats={**stats, "elapsed_s": round(time.monotonic() - started, 2)})
+        stats: dict[str, Any] = {"live": None, "operations": operations_table(document, static, [], {})}
+        stats["elapsed_s"] = round(time.monotonic() - started, 2)
+        checked = api.checked_rules(config, lint_options.only_rules)
+        return Report(
+            command="audit", documents=(info,), findings=tuple(static), suppressed=tuple(suppressed), stats=stats, tool_version=__version__, checked=checked
+        )
 
-    from auditor.live.run import fuzz
-    from auditor.live.secrets import parse_headers
+    from auditor.live.checks.idempotency import key_header_of
+    from auditor.live.findings import fold_confirmations, issue_findings, merge_operations
+    from auditor.live.prober import Prober
+    from auditor.live.run import fuzz_session
     from auditor.live.select import select
+    from auditor.live.valid_requests import ValidRequests
 
     read_only = bool(settings["read-only"])
     if read_only:
         fuzz_options = replace(fuzz_options, read_only=True, exclude=[*fuzz_options.exclude, *UNSAFE_METHODS])
-    fuzz_options = replace(fuzz_options, lint_options=lint_options, document=document)
-    observed: list[Observed] = []
-    fuzz_report = fuzz(spec_path, fuzz_options, on_tick, on_exchange=lambda label, exchange, mode: observed.append(Observed(label, exchange, "fuzz", mode)))
-    fuzzed = len(observed)
-
-    if on_stage is not None:
-        on_stage(
-            "probes: idempotency replay, health, provoked errors, injection, latency sampling"
-            + (", burst" if settings["probe-rate-limit"] else "")
-            + (" (read-only)" if read_only else "")
-        )
+    budget = float(fuzz_options.max_time or DEFAULT_BUDGET_S)
+    deadline = started + budget
+    fuzz_share = max(1.0, budget * FUZZ_SHARE - (time.monotonic() - started))
+    fuzz_options = replace(fuzz_options, lint_options=lint_options, document=document, max_time=fuzz_share)
     registry = load_builtin_rules()
-    policy = Policy(document, config, registry)
-    environ = fuzz_options.environ if fuzz_options.environ is not None else os.environ
-    headers, masker = parse_headers(fuzz_options.headers, environ)
-    issues, notes, sampled, sent, probe_s = _probe(policy, document, fuzz_options, settings, headers, observed, select)
-    issues += check_all(observed, policy)
-    issues += check_latency(observed, policy, sampled)
-    issues += check_error_rate(observed, policy)
-    live_findings = to_findings(issues, document, config, registry, masker)
+    run = LiveRun(document, config, registry, settings, select(document, fuzz_options.include, fuzz_options.exclude))
 
-    if read_only:
-        notes.insert(
-            0, "read-only: only GET, HEAD and OPTIONS were sent; unsafe operations, idempotency replay, malformed-body and body-injection probes were skipped"
+    def record(label: str, exchange: Any, mode: str | None) -> None:
+        run.observed.append(Observed(label, exchange, "fuzz", mode))
+
+    issues: list[tuple[Rule, Issue]] = []
+    with fuzz_session(spec_path, fuzz_options, on_tick, on_exchange=record) as fuzzed:
+        fuzz_report = fuzzed.report
+        fuzz_answers = len(run.observed)
+        run.requests = ValidRequests(run.observed, fuzzed.session.positive_requests, key_header_of(run))
+        probes = _live_rules(run, "probe")
+        if on_stage is not None:
+            names = [r.id for r in probes] + (["sampling"] if settings["sampling"] else [])
+            on_stage(f"live checks: {', '.join(names)}" + (" (read-only)" if read_only else ""))
+        probe_started = time.monotonic()
+        left = max(1.0, deadline - probe_started)
+        prober = Prober(
+            fuzz_options.base_url,
+            fuzzed.headers,
+            run.observed.append,
+            read_only=read_only,
+            timeout=fuzz_options.request_timeout,
+            tls_verify=fuzz_options.tls_verify,
+            deadline=deadline,
+            per_operation_s=max(PROBE_CAP_MIN_S, 3 * left / max(1, len(run.selected))),
         )
-    latency = latency_table(observed)
-    live_all = [*fuzz_report.findings, *live_findings]
+        try:
+            issues += _probes(run, prober, [r for r in probes if r.order < SAMPLING_ORDER])
+            if settings["sampling"]:
+                from auditor.live.sampling import sample
+
+                prober.origin = "sample"
+                run.samples = sample(run, prober)
+            issues += _probes(run, prober, [r for r in probes if r.order >= SAMPLING_ORDER])
+        finally:
+            prober.close()
+        probe_s = time.monotonic() - probe_started
+        masker = fuzzed.masker
+    ran = [*probes, *_live_rules(run, "answer"), *_live_rules(run, "run")]
+    for rule in _live_rules(run, "answer"):
+        live = _context(run, rule)
+        for o in run.observed:
+            issues += [(rule, issue) for issue in _guarded(rule, live, o)]
+    for rule in _live_rules(run, "run"):
+        live = _context(run, rule)
+        issues += [(rule, issue) for issue in _guarded(rule, live, run.observed)]
+
+    issues, static = fold_confirmations(issues, list(static), masker)
+    live_all = merge_operations([*fuzz_report.findings, *issue_findings(issues, document, config, masker)])
     if lint_options.only_rules:  # --rule: only the named rules, live ones included
         live_all = [f for f in live_all if f.rule in lint_options.only_rules]
-    findings = sorted((*lint_report.findings, *live_all), key=Finding.sort_key)
+    findings = sorted((*static, *live_all), key=Finding.sort_key)
+
+    notes = list(run.notes)
+    if read_only:
+        notes.insert(0, "read-only: only GET, HEAD and OPTIONS were sent; unsafe operations and the probes that mutate were skipped")
+    if prober.errors:
+        shown = "; ".join(dict.fromkeys(prober.errors[:20]))
+        notes.append(f"probes: {len(prober.errors)} request(s) got no answer: {shown}" + ("; …" if len(prober.errors) > 20 else ""))
+    sources = Counter(o.origin for o in run.observed[fuzz_answers:])
+    latency = latency_table(run.observed)
     live_stats = {
         **fuzz_report.stats,
         "read_only": read_only,
-        "fuzz_answers": fuzzed,
-        "probe_requests": sent,
+        "budget_s": budget,
+        "fuzz_answers": fuzz_answers,
+        "probe_requests": prober.sent,
+        "probe_requests_by_check": {k.removeprefix("probe:"): v for k, v in sorted(sources.items()) if k != "sample"},
+        "sampling_requests": sources.get("sample", 0),
         "probe_elapsed_s": round(probe_s, 2),
-        "sampled_operations": sampled,
+        "sampled_operations": sorted(run.samples),
+        "budget_cut": _budget_cut(fuzz_report.stats, prober.cut),
         "notes": notes,
     }
     stats = {
         "live": live_stats,
         "latency": latency,
-        "operations": operations_table(document, lint_report.findings, live_all, latency),
+        "operations": operations_table(document, static, live_all, latency, run.observed),
+        "latency_budget_ms": run.options("reliability/latency-p95")["budget-ms"],
         "elapsed_s": round(time.monotonic() - started, 2),
     }
+    only = set(lint_options.only_rules or ())
+    checked = api.checked_rules(config, lint_options.only_rules, fuzz=True) + tuple(r.id for r in ran if not only or r.id in only)
     return Report(
-        command="audit",
-        documents=lint_report.documents,
-        findings=tuple(findings),
-        suppressed=lint_report.suppressed,
-        stats=stats,
-        tool_version=__version__,
+        command="audit", documents=(info,), findings=tuple(findings), suppressed=tuple(suppressed), stats=stats, tool_version=__version__, checked=checked
     )
 
 
-def _probe(policy: Policy, document, fuzz_options, settings, headers, observed: list[Observed], select):
-    from auditor.live import probes
-
-    selected = select(document, fuzz_options.include, fuzz_options.exclude)
-    ops = probes.selected_operations(policy, selected)
-    read_only = bool(settings["read-only"])
-    prober = probes.Prober(
-        fuzz_options.base_url.rstrip("/"), headers, policy, observed.append, read_only, fuzz_options.request_timeout, fuzz_options.tls_verify
-    )
-    issues: list[Issue] = []
-    notes: list[str] = []
-    started = time.monotonic()
-    try:
-        seen = list(observed)
-        if not read_only:
-            for op in ops:
-                if op.method in ("post", "patch"):
-                    issues += probes.replay(prober, op, notes)
-        issues += probes.health(prober, notes)
-        if settings["probes"]:
-            issues += probes.provoke_errors(prober, ops)
-            issues += probes.inject(prober, ops)
-        sampled = probes.sample_latency(prober, [op for op in ops if op.method.upper() in SAFE], seen, notes) if settings["sampling"] else []
-        if settings["probe-rate-limit"]:
-            issues += probes.burst(prober, ops, list(observed), int(settings["probe-rate-limit"]), notes)
-    finally:
-        prober.close()
-    if prober.errors:
-        shown = "; ".join(dict.fromkeys(prober.errors[:20]))
-        notes.append(f"probes: {len(prober.errors)} request(s) got no answer: {shown}" + ("; …" if len(prober.errors) > 20 else ""))
-    return issues, notes, sampled, prober.sent, time.monotonic() - started
+def _live_rules(run: LiveRun, hook: str) -> list[Rule]:
+    """The enabled live checks of one hook, in their order (probes off under read-only when they
+    mutate, or when their `live:` setting is off)."""
+    rules = []
+    for rule in run.registry:
+        if rule.hook != hook or not run.config.setting(rule).enabled:
+            continue
+        if hook == "probe" and ((rule.mutates and run.read_only) or (rule.setting is not None and not run.settings[rule.setting])):
+            continue
+        rules.append(rule)
+    return sorted(rules, key=lambda r: (r.order, r.id))
 
 
-def to_findings(issues: list[Issue], document, config, registry, masker) -> list[Finding]:
-    """Issues -> findings: the same issue on many answers (numbers aside) is one finding with a count."""
-    from auditor.live.findings import curl_for, exchange_evidence, live_finding, merge_repeats, operation_index
+def _context(run: LiveRun, rule: Rule) -> LiveContext:
+    return LiveContext(run, rule, dict(run.config.setting(rule).options))
 
-    operations = operation_index(document)
-    groups: dict[tuple, tuple[Issue, int]] = {}
-    for issue in issues:
-        key = (issue.rule, issue.operation, issue.evidence.get("group") or issue.message)
-        first, count = groups.get(key, (issue, 0))
-        groups[key] = (first, count + 1)
+
+def _probes(run: LiveRun, prober: Any, rules: list[Rule]) -> list[tuple[Rule, Issue]]:
     out = []
-    for issue, count in groups.values():
-        rule = registry.get(issue.rule)
-        if rule is None:
-            continue
-        evidence = {k: v for k, v in issue.evidence.items() if k != "group"}
-        evidence = {"count": count, **evidence, **exchange_evidence(issue.exchange, masker)}
-        if issue.exchange is not None:
-            evidence["curl"] = curl_for(issue.exchange)
-        finding = live_finding(rule, issue.message, issue.operation or "", evidence, operations, document, config, masker)
-        if finding is None:
-            continue
-        if issue.severity is not None and issue.severity.rank < finding.severity.rank:
-            finding = finding.with_severity(issue.severity)
-        out.append(finding)
-    return merge_repeats(out)
+    for rule in rules:
+        prober.origin = f"probe:{rule.id}"
+        live = _context(run, rule)
+        out += [(rule, issue) for issue in _guarded(rule, live, prober)]
+    return out
 
 
-def operations_table(document, static, live, latency: dict) -> list[dict[str, Any]]:
-    """Per operation: static findings (at the operation, or at a component it uses), live
-    findings, and the p95 of every answer seen."""
-    n_static, n_live = _per_operation(static), _per_operation(f for f in live if f.source == Source.LIVE)
-    rows = []
-    for op in document.operations():
-        label = f"{op.method.upper()} {op.path}"
-        row: dict[str, Any] = {"operation": label, "static": n_static.get(label, 0), "live": n_live.get(label, 0)}
-        if label in latency:
-            row["p95_ms"] = latency[label]["p95_ms"]
-        rows.append(row)
-    return rows
+def _guarded(rule: Rule, live: LiveContext, subject: Any) -> Iterator[Issue]:
+    """``rule``'s check run on ``subject`` (an answer, all answers, or the prober); a check that
+    crashes is an issue of its own (with what it found until then), so one bug never costs the
+    rest of the report."""
+    assert rule.check is not None
+    try:
+        yield from rule.check(live, subject)
+    except InputError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a check bug must not end the run
+        yield Issue(
+            f"check {rule.id} stopped early: {type(exc).__name__}: {exc}"[:500],
+            evidence={"internal_error": type(exc).__name__, "hint": "this is a bug in auditor; please report it"},
+        )
 
 
-def _per_operation(findings) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for f in findings:
-        labels = {str(f.operation)} if f.operation is not None else set()
-        labels |= set((f.evidence or {}).get("operations") or [])
-        for label in labels:
-            counts[label] = counts.get(label, 0) + 1
-    return counts
+def _budget_cut(fuzz_stats: dict[str, Any], cut: dict[tuple[str, str], str]) -> dict[str, Any]:
+    """What the time budget cut short: fuzz scenarios (phase and operation) and probes."""
+    probes = sorted(f"{origin.removeprefix('probe:')} {op}".strip() + f": {why}" for (origin, op), why in cut.items())
+    return {"fuzz": list(fuzz_stats.get("cut_short") or []), "probes": probes}
 
 
 def summary(report: Report) -> str:
@@ -232,13 +252,23 @@ def summary(report: Report) -> str:
     n_lint = sum(1 for f in report.findings if f.source == Source.LINT)
     n_live = sum(1 for f in report.findings if f.source == Source.LIVE)
     lines = [f"audit: {n_lint} static and {n_live} live findings in {stats.get('elapsed_s', 0):.1f} s"]
-    if live:
-        lines.append(
-            f"audit: fuzz tested {live.get('operations_tested', 0)}/{live.get('operations_total', 0)} operations with "
-            f"{live.get('requests', 0)} requests in {live.get('elapsed_s', 0):.1f} s (seed {live.get('seed')}); "
-            f"probes and sampling sent {live.get('probe_requests', 0)} requests in {live.get('probe_elapsed_s', 0):.1f} s"
-            + ("; read-only" if live.get("read_only") else "")
-        )
-    else:
+    if not live:
         lines.append("audit: no --base-url: the live checks did not run")
+        return "\n".join(lines) + "\n"
+    lines.append(
+        f"audit: fuzz tested {live.get('operations_tested', 0)}/{live.get('operations_total', 0)} operations with "
+        f"{live.get('requests', 0)} requests in {live.get('elapsed_s', 0):.1f} s (seed {live.get('seed')}); "
+        f"probes and sampling sent {live.get('probe_requests', 0)} requests in {live.get('probe_elapsed_s', 0):.1f} s"
+        + ("; read-only" if live.get("read_only") else "")
+    )
+    by_phase = live.get("requests_by_phase") or {}
+    if by_phase:
+        repeats = live.get("repeats_by_phase") or {}
+        parts = [f"{phase} {n}" + (f" ({repeats[phase]} repeating a known failure)" if repeats.get(phase) else "") for phase, n in by_phase.items()]
+        lines.append("audit: fuzz requests by phase: " + ", ".join(parts))
+    cut = live.get("budget_cut") or {}
+    shown = f"audit: time budget {live.get('budget_s', 0):g} s"
+    if cut.get("fuzz") or cut.get("probes"):
+        shown += f"; it cut short {len(cut.get('fuzz') or [])} fuzz scenario(s) and {len(cut.get('probes') or [])} probe(s) (stats.live.budget_cut)"
+    lines.append(shown)
     return "\n".join(lines) + "\n"

@@ -1,8 +1,10 @@
-"""Engine output -> ``Finding``s: rule ids in auditor's families, a location at the operation in
-the spec, evidence (request, response, curl, count, phase), secrets masked everywhere.
+"""Live results -> ``Finding``s: rule ids in auditor's families, a location at the operation in
+the document, evidence (request, response, curl, count, phase), secrets masked everywhere.
 
-Schemathesis failures are mapped by their stable code (``STnnn``); anything else is
-``contract/live-check``.
+The fuzzer's failures are mapped to the rule that claims their stable code (``STnnn``, or the
+request-error kind), anything else is ``contract/live-check``; the audit's own checks yield
+``Issue``s of their rule. Then one cause, one finding: an issue that restates a static finding
+becomes evidence on it, and the same finding on many operations is one finding listing them.
 """
 
 from __future__ import annotations
@@ -13,47 +15,26 @@ from typing import Any
 
 from auditor.config import Config
 from auditor.document.document import Document
-from auditor.live.schemathesis_adapter import EngineResult, Exchange, RawError, RawFailure
+from auditor.live.model import Exchange, Issue
+from auditor.live.schemathesis_adapter import EngineResult, RawError
 from auditor.live.secrets import Masker
 from auditor.model import Finding, Location, Operation, Severity, Source, compute_fingerprint
 from auditor.rules.registry import Registry, Rule
 
-CODE_RULES: dict[str, str] = {
-    "ST101": "reliability/server-error",
-    "ST102": "reliability/server-error",
-    "ST103": "contract/status-code",
-    "ST104": "contract/content-type",
-    "ST105": "contract/content-type",
-    "ST106": "contract/content-type",
-    "ST107": "contract/response-headers",
-    "ST108": "contract/response-schema",
-    "ST109": "contract/response-schema",
-    "ST110": "contract/response-schema",
-    "ST111": "contract/response-schema",
-    "ST112": "reliability/response-time",
-    "ST201": "inputs/reject-invalid",
-    "ST202": "inputs/accept-valid",
-    "ST203": "inputs/required-header",
-    "ST204": "contract/unsupported-method",
-    "ST205": "contract/unsupported-method",
-    "ST301": "contract/use-after-free",
-    "ST302": "contract/resource-availability",
-    "ST401": "security/auth-enforced",
-    "ST402": "security/object-authorization",
-}
-ERROR_RULES = {"timeout": "reliability/timeout", "connection": "reliability/connection-error", "other": "contract/live-untestable"}
 FALLBACK_RULE = "contract/live-check"
 
 
-def rule_for(failure: RawFailure) -> str:
-    return CODE_RULES.get(failure.code) or FALLBACK_RULE
+def rule_for(registry: Registry, code: str) -> Rule:
+    """The rule that stands for a fuzzer failure code or request-error kind (``contract/live-check``
+    for a code no rule claims)."""
+    return registry.for_code(code) or registry[FALLBACK_RULE]
 
 
 def to_findings(result: EngineResult, document: Document, config: Config, registry: Registry, masker: Masker) -> list[Finding]:
     operations = operation_index(document)
     findings: list[Finding] = []
     for failure in result.failures:
-        rule = registry.get(rule_for(failure)) or registry.get(FALLBACK_RULE)
+        rule = rule_for(registry, failure.code)
         detail = failure.message.strip()
         first = _first_paragraph(detail)
         status = f" ({failure.exchange.status})" if failure.exchange and failure.exchange.status else ""
@@ -71,7 +52,7 @@ def to_findings(result: EngineResult, document: Document, config: Config, regist
         if len(failure.steps) > 1:
             evidence["steps"] = failure.steps
         identity = f"{failure.check}|{failure.code}|{failure.key[-1]}"  # Schemathesis' identity: stable across runs
-        finding = live_finding(rule, message, failure.operation, evidence, operations, document, config, masker, identity)  # type: ignore[arg-type]
+        finding = live_finding(rule, message, failure.operation, evidence, operations, document, config, masker, identity)
         if finding is not None:
             findings.append(finding)
     for error in result.errors:
@@ -82,7 +63,7 @@ def to_findings(result: EngineResult, document: Document, config: Config, regist
 
 
 def _error_finding(error: RawError, operations, document: Document, config: Config, registry: Registry, masker: Masker) -> Finding | None:
-    rule = registry.get(ERROR_RULES[error.kind])
+    rule = rule_for(registry, error.kind)
     first = _first_paragraph(error.message.strip())
     message = f"{error.title}: {first}" if first else error.title
     evidence: dict[str, Any] = {
@@ -93,7 +74,7 @@ def _error_finding(error: RawError, operations, document: Document, config: Conf
     }
     if error.exchange is not None:
         evidence["curl"] = curl_for(error.exchange)
-    return live_finding(rule, message, error.operation, evidence, operations, document, config, masker)  # type: ignore[arg-type]
+    return live_finding(rule, message, error.operation, evidence, operations, document, config, masker)
 
 
 def live_finding(
@@ -152,8 +133,8 @@ def _first_paragraph(text: str, limit: int = 200) -> str:
 
 
 def _severity(config: Config, rule: Rule, operation: Operation | None) -> Severity | None:
-    if rule.id not in config.settings:
-        return rule.severity
+    """The configured severity at the operation; None when the rule is off there (a rule named
+    in no pack is off, live or static alike)."""
     return config.severity_for(rule, operation.method if operation else None, operation.path if operation else None)
 
 
@@ -209,3 +190,86 @@ def curl_for(exchange: Exchange) -> str:
         parts += ["-d", exchange.body]
     parts.append(exchange.url)
     return " ".join(shlex.quote(p) for p in parts)
+
+
+# --- the audit's own checks -------------------------------------------------------------------------
+
+
+def issue_findings(issues: list[tuple[Rule, Issue]], document: Document, config: Config, masker: Masker) -> list[Finding]:
+    """Issues -> findings: the same issue on one operation (its ``group``, else its message) is
+    one finding with a count."""
+    operations = operation_index(document)
+    groups: dict[tuple, tuple[Rule, Issue, int]] = {}
+    for rule, issue in issues:
+        key = (rule.id, issue.operation, issue.group or issue.message)
+        seen = groups.get(key)
+        groups[key] = (rule, issue, 1) if seen is None else (seen[0], seen[1], seen[2] + 1)
+    out = []
+    for rule, issue, count in groups.values():
+        evidence = {"count": count, **issue.evidence, **exchange_evidence(issue.exchange, masker)}
+        if issue.exchange is not None:
+            evidence["curl"] = curl_for(issue.exchange)
+        finding = live_finding(rule, issue.message, issue.operation or "", evidence, operations, document, config, masker)
+        if finding is None:
+            continue
+        if issue.severity is not None and issue.severity.rank < finding.severity.rank:
+            finding = finding.with_severity(issue.severity)
+        out.append(finding)
+    return merge_repeats(out)
+
+
+def fold_confirmations(issues: list[tuple[Rule, Issue]], static: list[Finding], masker: Masker) -> tuple[list[tuple[Rule, Issue]], list[Finding]]:
+    """One cause, one finding: an issue that restates a static finding on its operation (its
+    ``confirms``) becomes ``evidence.live`` on that finding (count, operations, one example)
+    instead of a finding of its own. Returns the issues left and the static findings, updated."""
+    index: dict[tuple[str, str], int] = {}
+    for i, f in enumerate(static):
+        labels = [str(f.operation)] if f.operation is not None else list((f.evidence or {}).get("operations") or [])
+        for lbl in labels:
+            index.setdefault((f.rule, lbl), i)
+    confirmed: dict[int, dict[str, Any]] = {}
+    left = []
+    for rule, issue in issues:
+        at = index.get((issue.confirms or "", issue.operation or "")) if issue.confirms else None
+        if at is None:
+            left.append((rule, issue))
+            continue
+        entry = confirmed.setdefault(at, {"rule": rule.id, "message": issue.message, "count": 0, "operations": [], "example": None})
+        entry["count"] += 1
+        if issue.operation not in entry["operations"]:
+            entry["operations"].append(issue.operation)
+        if entry["example"] is None and issue.exchange is not None:
+            entry["example"] = {**exchange_evidence(issue.exchange, masker), "curl": curl_for(issue.exchange)}
+    updated = list(static)
+    for at, entry in confirmed.items():
+        f = updated[at]
+        updated[at] = replace(f, evidence={**(f.evidence or {}), "live": masker.deep({k: v for k, v in entry.items() if v is not None})})
+    return left, updated
+
+
+def merge_operations(findings: list[Finding]) -> list[Finding]:
+    """The same live finding (rule, severity, message) on several operations is one finding
+    listing them in ``evidence.operations`` (as a shared component's static finding does), with
+    the counts added up and the first operation's location and example."""
+    groups: dict[tuple, list[Finding]] = {}
+    order: list[tuple] = []
+    for f in findings:
+        key = (f.rule, f.severity, f.message) if f.source == Source.LIVE and f.operation is not None else (id(f),)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(f)
+    out = []
+    for key in order:
+        group = groups[key]
+        if len(group) == 1:
+            out.append(group[0])
+            continue
+        first = group[0]
+        evidence = dict(first.evidence or {})
+        evidence["count"] = sum(int((f.evidence or {}).get("count", 1)) for f in group)
+        evidence["operations"] = sorted({str(f.operation) for f in group}, key=lambda label: label.partition(" ")[::-1])
+        merged = replace(first, operation=None, evidence=evidence)
+        # identified by rule and message: which operations (and so which one comes first) may vary
+        out.append(replace(merged, fingerprint=compute_fingerprint(replace(merged, location=None))))
+    return sorted(out, key=Finding.sort_key)

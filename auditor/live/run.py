@@ -11,7 +11,8 @@ import socket
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,13 +20,14 @@ from typing import TYPE_CHECKING
 from auditor import __version__
 from auditor.exceptions import InputError, UsageError
 from auditor.live.schemathesis_adapter import ALL_PHASES, Tick
-from auditor.live.secrets import parse_headers
+from auditor.live.secrets import Masker, parse_headers
 from auditor.live.select import select
 from auditor.model import Report
 
 if TYPE_CHECKING:
     from auditor.api import LintOptions
     from auditor.document.document import Document
+    from auditor.live.schemathesis_adapter import FuzzSession
 
 RATE = re.compile(r"^\d+/(s|m|h)$")
 
@@ -45,6 +47,7 @@ class FuzzOptions:
     rate_limit: str | None = None
     tls_verify: bool = True
     read_only: bool = False  # only safe methods are sent (the caller excludes unsafe operations)
+    max_repeats: int | None = 10  # answers in a row that only repeat known failures end an operation's phase
     config_file: str | None = None
     pack: str | None = None
     cwd: Path | None = None
@@ -53,9 +56,28 @@ class FuzzOptions:
     document: Document | None = None  # the document already loaded by `audit` (stdin and URLs are read once)
 
 
-def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] | None = None, on_exchange: Callable | None = None) -> Report:
+@dataclass
+class Fuzzed:
+    """A finished fuzz run whose engine session is still open (for the audit's own requests)."""
+
+    report: Report
+    session: FuzzSession
+    document: Document
+    headers: dict[str, str]
+    masker: Masker
+    selected: frozenset[tuple[str, str]] | None
+
+
+def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] | None = None) -> Report:
     """Fuzz the service at ``options.base_url`` against the contract in ``spec_path``."""
-    from auditor.api import LintOptions, document_info, load_document, load_effective_config
+    with fuzz_session(spec_path, options, on_tick) as fuzzed:
+        return fuzzed.report
+
+
+@contextmanager
+def fuzz_session(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] | None = None, on_exchange: Callable | None = None) -> Iterator[Fuzzed]:
+    """Fuzz, then keep the engine's session open until the caller is done with it."""
+    from auditor.api import LintOptions, checked_rules, document_info, load_document, load_effective_config
     from auditor.live.findings import to_findings
     from auditor.rules import load_builtin_rules
 
@@ -69,7 +91,7 @@ def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] |
     check_reachable(base_url, min(options.request_timeout, 5.0))
     seed = options.seed if options.seed is not None else random.randrange(2**32)
 
-    from auditor.live.schemathesis_adapter import EngineSettings, EngineSetupError, run_engine
+    from auditor.live.schemathesis_adapter import EngineSettings, EngineSetupError, FuzzSession
 
     is_file = spec_path != "-" and Path(spec_path).is_file()
     settings = EngineSettings(
@@ -87,42 +109,57 @@ def fuzz(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick], None] |
         rate_limit=options.rate_limit,
         tls_verify=options.tls_verify,
         read_only=options.read_only,
+        saturation=options.max_repeats,
         on_exchange=on_exchange,
     )
     started = time.monotonic()
     try:
-        result = run_engine(settings, on_tick)
+        session = FuzzSession(settings).__enter__()
     except EngineSetupError as exc:
         raise InputError(str(exc), where=spec_path, hint="run `auditor lint` on the document first") from None
-    wall = time.monotonic() - started
-    if result.operations_tested == 0 and not result.failures and not result.errors:
-        raise InputError(
-            "nothing was tested: no operation produced a request",
-            where=spec_path,
-            hint="check that the document has operations, that --include/--exclude keep some, and that --phases "
-            "can build requests (the examples phase needs examples in the document)",
+    try:
+        try:
+            result = session.run(on_tick)
+        except EngineSetupError as exc:
+            raise InputError(str(exc), where=spec_path, hint="run `auditor lint` on the document first") from None
+        wall = time.monotonic() - started
+        if result.operations_tested == 0 and not result.failures and not result.errors:
+            raise InputError(
+                "nothing was tested: no operation produced a request",
+                where=spec_path,
+                hint="check that the document has operations, that --include/--exclude keep some, and that --phases "
+                "can build requests (the examples phase needs examples in the document)",
+            )
+        findings = to_findings(result, document, config, load_builtin_rules(), masker)
+        by_rule = Counter(f.rule for f in findings)
+        stats = {
+            "base_url": masker.text(base_url),
+            "seed": seed,
+            "operations_total": result.operations_total,
+            "operations_tested": result.operations_tested,
+            "requests": result.requests,
+            "elapsed_s": round(wall, 2),
+            "requests_per_second": round(result.requests / wall, 1) if wall > 0 else 0.0,
+            "stop_reason": result.stop_reason,
+            "phases": result.phases,
+            "requests_by_phase": result.requests_by_phase,
+            "repeats_by_phase": result.repeats_by_phase,
+            "requests_by_operation": result.requests_by_operation,
+            "cut_short": result.cut_short,
+            "saturated": result.saturated,
+            "findings_by_rule": dict(sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))),
+        }
+        report = Report(
+            command="fuzz",
+            documents=(document_info(document),),
+            findings=tuple(findings),
+            stats=stats,
+            tool_version=__version__,
+            checked=checked_rules(config, None, lint=False, fuzz=True),
         )
-    findings = to_findings(result, document, config, load_builtin_rules(), masker)
-    by_rule = Counter(f.rule for f in findings)
-    stats = {
-        "base_url": masker.text(base_url),
-        "seed": seed,
-        "operations_total": result.operations_total,
-        "operations_tested": result.operations_tested,
-        "requests": result.requests,
-        "elapsed_s": round(wall, 2),
-        "requests_per_second": round(result.requests / wall, 1) if wall > 0 else 0.0,
-        "stop_reason": result.stop_reason,
-        "phases": result.phases,
-        "findings_by_rule": dict(sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))),
-    }
-    return Report(
-        command="fuzz",
-        documents=(document_info(document),),
-        findings=tuple(findings),
-        stats=stats,
-        tool_version=__version__,
-    )
+        yield Fuzzed(report, session, document, headers, masker, selected)
+    finally:
+        session.__exit__(None, None, None)
 
 
 def _check(o: FuzzOptions) -> tuple[str, ...]:

@@ -12,15 +12,19 @@ The engine is internal API in Schemathesis 4.x, so the version is pinned exactly
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditor.live.model import Exchange, excerpt
+from auditor.live.prober import Built
+
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
-BODY_EXCERPT = 2000
+ELASTIC = ("fuzzing", "stateful")  # the phases the engine repeats to fill a time budget
 
 
 @dataclass
@@ -41,22 +45,11 @@ class EngineSettings:
     rate_limit: str | None = None
     tls_verify: bool = True
     read_only: bool = False  # coverage sends no undocumented unsafe methods (select safe operations too)
+    # stop an operation's examples/coverage/fuzzing scenario after this many answers in a row
+    # that only repeated failures already known (None: never)
+    saturation: int | None = None
     # called with (operation label, exchange, generation mode or None) for every answered request
     on_exchange: Callable[[str, Exchange, str | None], None] | None = None
-
-
-@dataclass
-class Exchange:
-    """One recorded request and its response (None when the request got no answer)."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: str | None
-    status: int | None = None
-    response_headers: dict[str, str] | None = None
-    response_body: str | None = None
-    elapsed_ms: float | None = None
 
 
 @dataclass
@@ -113,15 +106,34 @@ class EngineResult:
     stop_reason: str
     seed: int
     phases: dict[str, str]  # phase -> status (success, failure, skip, error)
+    # where the requests went: answered requests per phase and per operation, and how many of
+    # them only repeated a failure already known (same check, operation and failure identity)
+    requests_by_phase: dict[str, int] = field(default_factory=dict)
+    requests_by_operation: dict[str, int] = field(default_factory=dict)
+    repeats_by_phase: dict[str, int] = field(default_factory=dict)
+    cut_short: list[str] = field(default_factory=list)  # "PHASE METHOD /path": scenarios the time budget ended
+    saturated: list[str] = field(default_factory=list)  # "PHASE METHOD /path": stopped after only repeating known failures
 
 
-def run_engine(settings: EngineSettings, on_tick: Callable[[Tick], None] | None = None) -> EngineResult:
-    """Run the engine to completion and return what it found. Raises ``EngineSetupError`` when the
-    spec cannot be loaded by Schemathesis or nothing could be tested."""
-    with _isolated(), _bounded_sessions():
+class FuzzSession:
+    """One live run's Schemathesis schema, loaded once: ``run()`` fuzzes the service,
+    ``positive_requests()`` draws valid requests for the audit's own probes. A context manager:
+    Hypothesis' storage and the bounded sessions stay in place until it closes."""
+
+    def __init__(self, settings: EngineSettings) -> None:
+        self.settings = settings
+        self.schema: Any = None
+        self._stack = ExitStack()
+
+    def __enter__(self) -> FuzzSession:
+        self._stack.enter_context(_isolated())
+        self._stack.enter_context(_bounded_sessions())
+        self.saturation = _Saturation(self.settings.saturation) if self.settings.saturation else None
+        if self.saturation is not None:
+            self._stack.enter_context(self.saturation.installed())
         import schemathesis
-        from schemathesis.engine import events, from_schema
 
+        settings = self.settings
         config = schemathesis.Config.from_dict(_config_dict(settings))
         schema: Any
         try:
@@ -130,19 +142,41 @@ def run_engine(settings: EngineSettings, on_tick: Callable[[Tick], None] | None 
             else:
                 schema = schemathesis.openapi.from_dict(settings.spec_data or {}, config=config)
         except Exception as exc:  # schemathesis raises its own loader errors
+            self._stack.close()
             raise EngineSetupError(f"Schemathesis could not load the document: {_one_line(exc)}") from exc
         if settings.selected is not None:
             wanted = settings.selected
             schema = schema.include(lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in wanted)
-        collector = _Collector(on_tick, _operation_labels(schema))
-        collector.on_exchange = settings.on_exchange
-        stream = from_schema(schema).execute()
+        self.schema = schema
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.close()
+
+    def run(self, on_tick: Callable[[Tick], None] | None = None) -> EngineResult:
+        """Run the engine to completion and return what it found."""
+        from schemathesis.engine import events, from_schema
+
+        collector = _Collector(on_tick, _operation_labels(self.schema))
+        collector.on_exchange = self.settings.on_exchange
+        collector.saturation = self.saturation
+        stream = from_schema(self.schema).execute()
+        started: set[str] = set()
         try:
             for event in stream:
                 if isinstance(event, events.PhaseStarted):
-                    collector.phase_started(event.phase.name.value)
+                    name = event.phase.name.value
+                    if name in ELASTIC and name in started:
+                        # with a time budget the engine repeats fuzzing and stateful until it is
+                        # spent; auditor's budget is a ceiling: every phase once, then stop
+                        collector.one_cycle = True
+                        stream.stop()
+                        continue
+                    started.add(name)
+                    collector.phase_started(name)
                 elif isinstance(event, events.PhaseFinished):
-                    collector.phase_finished(event.phase.name.value, event.status.value)
+                    if not collector.one_cycle:  # not the repeat that was stopped
+                        collector.phase_finished(event.phase.name.value, event.status.value)
                 elif isinstance(event, events.ScenarioFinished):
                     collector.scenario(event)
                 elif isinstance(event, events.NonFatalError):
@@ -154,7 +188,123 @@ def run_engine(settings: EngineSettings, on_tick: Callable[[Tick], None] | None 
         finally:
             stream.stop()
             stream.generator.close()
-        return collector.result(settings.seed)
+        return collector.result(self.settings.seed)
+
+    def positive_requests(self, label: str, count: int) -> list[Built]:
+        """Up to ``count`` valid requests for the operation ``label`` ("METHOD /path"), generated
+        the way the fuzzer's positive phase does (patterns, formats, lengths honoured), seeded by
+        the run's seed; the run's headers (credentials) win over generated ones."""
+        from hypothesis import HealthCheck, Phase, given, seed, settings
+        from schemathesis.generation import GenerationMode
+
+        operation = next((op for result in self.schema.get_all_operations() if (op := _ok(result)) is not None and op.label == label), None)
+        if operation is None or count < 1:
+            return []
+        cases: list[Any] = []
+
+        @seed(self.settings.seed)
+        @settings(max_examples=count, database=None, phases=[Phase.generate], deadline=None, suppress_health_check=list(HealthCheck))
+        @given(operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+        def collect(case: Any) -> None:
+            cases.append(case)
+
+        try:
+            collect()
+        except Exception:  # noqa: BLE001 - a schema Hypothesis cannot satisfy: no generated requests
+            return []
+        return [_built(case, self.settings) for case in cases[:count]]
+
+
+class _Saturation:
+    """Spends requests on new information. Once an operation's scenario in a unit phase
+    (examples, coverage, fuzzing) has failed, every later answer is weighed: one that fails in a
+    way not seen before (check, failure class, operation and identity, from any phase) is news;
+    once ``limit`` answers in a row after a failure brought none, the scenario's time slice is
+    ended, and the engine stops it as it stops an operation whose share of the budget is spent,
+    keeping what it found. Until its first failure a scenario runs in full, so the failure the
+    Schemathesis CLI stops at (it stops every scenario at its first one) is always reached; the
+    next ``limit`` answers look for more. The stateful phase is left alone."""
+
+    def __init__(self, limit: int) -> None:
+        import threading
+
+        self.limit = limit
+        self.known: set[tuple] = set()
+        self.streaks: dict[int, int] = {}  # id(recorder) -> answers since its last news (after its first failure)
+        self.stopped: dict[int, int] = {}  # id(recorder) -> answers sent when it was stopped
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        import schemathesis.engine.run.unit._case as unit_case
+
+        original = unit_case.validate_case
+
+        def validate_case(ctx: Any, recorder: Any, **kwargs: Any) -> None:
+            try:
+                original(ctx, recorder, **kwargs)
+            finally:
+                self.after(ctx, recorder, kwargs["case"].id)
+
+        unit_case.validate_case = validate_case
+        try:
+            yield
+        finally:
+            unit_case.validate_case = original
+
+    def after(self, ctx: Any, recorder: Any, case_id: str) -> None:
+        from schemathesis.engine import Status
+
+        keys = {_failure_key(node) for node in recorder.checks.get(case_id) or () if node.status == Status.FAILURE and node.failure_info is not None}
+        rid = id(recorder)
+        with self.lock:
+            news = bool(keys - self.known)
+            self.known |= keys
+            if news or (rid not in self.streaks and not keys):
+                self.streaks[rid] = 0 if news else self.streaks.get(rid, 0)
+                if not news:
+                    return  # no failure in this scenario yet: it runs on
+            else:
+                self.streaks[rid] = self.streaks.get(rid, 0) + 1
+            if news:
+                return
+            if self.streaks[rid] < self.limit:
+                return
+            self.stopped[rid] = len(recorder.interactions)
+        ctx._thread_local.slice_deadline = 0.0  # the engine ends the scenario before its next case
+
+
+def _failure_key(node: Any) -> tuple:
+    """Schemathesis' identity of a failure (as its CLI de-duplicates): check, class, operation, key."""
+    failure = node.failure_info.failure
+    return (node.name, type(failure).__name__, failure.operation, failure._unique_key)
+
+
+def run_engine(settings: EngineSettings, on_tick: Callable[[Tick], None] | None = None) -> EngineResult:
+    """Run the engine to completion and return what it found. Raises ``EngineSetupError`` when the
+    spec cannot be loaded by Schemathesis or nothing could be tested."""
+    with FuzzSession(settings) as session:
+        return session.run(on_tick)
+
+
+def _ok(result: Any) -> Any:
+    return result.ok() if hasattr(result, "ok") else None
+
+
+def _built(case: Any, settings: EngineSettings) -> Built:
+    """A generated case as a request under the base URL, with the run's headers on top."""
+    import requests
+
+    kwargs = case.as_transport_kwargs(base_url=settings.base_url)
+    headers = {k: str(v) for k, v in dict(kwargs.pop("headers", None) or {}).items() if k.lower() not in ("x-schemathesis-testcaseid", "user-agent")}
+    for name, value in settings.headers.items():
+        headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
+        headers[name] = value
+    kwargs.pop("cookies", None)
+    prepared = requests.Request(headers=headers, **{k: v for k, v in kwargs.items() if k in ("method", "url", "params", "json", "data", "files")}).prepare()
+    body: Any = prepared.body
+    body = body.encode("utf-8") if isinstance(body, str) else body
+    return Built(str(prepared.method), str(prepared.url), {k: str(v) for k, v in prepared.headers.items() if k.lower() != "content-length"}, body)
 
 
 class EngineSetupError(Exception):
@@ -179,7 +329,7 @@ def _config_dict(s: EngineSettings) -> dict[str, Any]:
         "output": {"sanitization": {"enabled": False}},
     }
     if s.max_time is not None:
-        out["max-time"] = s.max_time
+        out["max-time"] = max(1, math.ceil(s.max_time))  # whole seconds
     if s.rate_limit:
         out["rate-limit"] = s.rate_limit
     if s.read_only:
@@ -226,12 +376,7 @@ def _bounded_sessions() -> Iterator[None]:
 
 
 def _operation_labels(schema: Any) -> set[str]:
-    labels = set()
-    for result in schema.get_all_operations():
-        op = result.ok() if hasattr(result, "ok") else None
-        if op is not None:
-            labels.add(op.label)
-    return labels
+    return {op.label for result in schema.get_all_operations() if (op := _ok(result)) is not None}
 
 
 class _Collector:
@@ -250,6 +395,13 @@ class _Collector:
         self.elapsed = 0.0
         self.stop_reason = "completed"
         self.scenarios_seen = False
+        self.one_cycle = False  # stopped on purpose after every phase ran once
+        self.saturation: _Saturation | None = None
+        self.saturated: list[str] = []  # "PHASE METHOD /path": scenarios stopped for only repeating known failures
+        self.by_phase: dict[str, int] = {}
+        self.by_operation: dict[str, int] = {}
+        self.repeats: dict[str, int] = {}
+        self.cut_short: list[str] = []
         self.on_exchange: Callable[[str, Exchange, str | None], None] | None = None
 
     def _tick(self, event: str, status: str = "") -> None:
@@ -275,19 +427,32 @@ class _Collector:
         phase = event.phase.value
         if event.status != Status.SKIP and rec.label in self.labels:
             self.operations.add(rec.label)
-        self.requests += sum(1 for i in rec.interactions.values() if i.response is not None)
+        if event.status == Status.SKIP and event.skip_reason == "Time limit reached":
+            self.cut_short.append(f"{phase} {rec.label}")
+        answered = [case_id for case_id, i in rec.interactions.items() if i.response is not None]
+        self.requests += len(answered)
+        self.by_phase[phase] = self.by_phase.get(phase, 0) + len(answered)
+        for case_id in answered:
+            node = rec.cases.get(case_id)
+            label = node.value.operation.label if node is not None else rec.label
+            self.by_operation[label] = self.by_operation.get(label, 0) + 1
         if self.on_exchange is not None:
             _report_exchanges(rec, self.on_exchange)
+        new_keys: set[str] = set()  # case ids that found something not known before
+        failed: set[str] = set()
         for parent_id, nodes in rec.checks.items():
             for node in nodes:
                 if node.status != Status.FAILURE or node.failure_info is None:
                     continue
                 failure = node.failure_info.failure
-                key = (node.name, type(failure).__name__, failure.operation, failure._unique_key)
+                key = _failure_key(node)
+                case_id = failure.case_id or parent_id
+                failed.add(case_id)
                 seen = self.failures.get(key)
                 if seen is not None:
                     seen.count += 1
                     continue
+                new_keys.add(case_id)
                 inter = rec.interactions.get(failure.case_id or parent_id)
                 self.failures[key] = RawFailure(
                     key=key,
@@ -301,6 +466,9 @@ class _Collector:
                     curl=node.failure_info.code_sample,
                     steps=[step.curl for step in node.failure_info.steps],
                 )
+        self.repeats[phase] = self.repeats.get(phase, 0) + len(failed - new_keys)
+        if self.saturation is not None and id(rec) in self.saturation.stopped:
+            self.saturated.append(f"{phase} {rec.label}")
         self._tick("scenario")
 
     def error(self, event: Any) -> None:
@@ -338,6 +506,8 @@ class _Collector:
     def finished(self, event: Any) -> None:
         self.elapsed = event.running_time
         self.stop_reason = event.stop_reason.value if hasattr(event.stop_reason, "value") else str(event.stop_reason)
+        if self.one_cycle and self.stop_reason == "interrupted":
+            self.stop_reason = "completed"
         for failure in event.failures:  # after_run checks: no request of their own
             key = ("after_run", type(failure).__name__, failure.operation, failure._unique_key)
             self.failures.setdefault(
@@ -355,6 +525,11 @@ class _Collector:
             stop_reason=self.stop_reason,
             seed=seed,
             phases=self.phases,
+            requests_by_phase=self.by_phase,
+            requests_by_operation=dict(sorted(self.by_operation.items(), key=lambda kv: -kv[1])),
+            repeats_by_phase=self.repeats,
+            cut_short=self.cut_short,
+            saturated=self.saturated,
         )
 
 
@@ -375,26 +550,13 @@ def _exchange(request: Any, response: Any) -> Exchange:
     """From a recorded ``schemathesis`` Request (or a ``requests.PreparedRequest``) and Response."""
     headers = {k: (v[0] if isinstance(v, list) and v else str(v)) for k, v in dict(request.headers or {}).items()}
     uri = getattr(request, "uri", None) or getattr(request, "url", None) or ""
-    out = Exchange(request.method, uri, headers, _excerpt(request.body))
+    out = Exchange(request.method, uri, headers, excerpt(request.body))
     if response is not None:
         out.status = response.status_code
         out.response_headers = {k: ", ".join(v) if isinstance(v, list) else str(v) for k, v in response.headers.items()}
-        out.response_body = _excerpt(response.content)
+        out.response_body = excerpt(response.content)
         out.elapsed_ms = round(response.elapsed * 1000, 1)
     return out
-
-
-def _excerpt(body: Any) -> str | None:
-    if body is None:
-        return None
-    if isinstance(body, (bytes, bytearray)):
-        text = bytes(body[: BODY_EXCERPT * 4]).decode("utf-8", errors="backslashreplace")
-    else:
-        text = str(body)
-    if not text:
-        return None
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")  # no lone surrogates
-    return text if len(text) <= BODY_EXCERPT else text[:BODY_EXCERPT] + "…"
 
 
 def _network_reason(exc: BaseException) -> str | None:

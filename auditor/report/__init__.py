@@ -1,6 +1,6 @@
 """Reporters: pure functions from a ``Report`` to text. ``FORMATS`` maps each ``--format`` name
 to the module that implements ``render(report, options) -> str``; modules are imported only when
-used (rich only for the console)."""
+used (rich only for the console, jinja2 only for html)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ FORMATS: dict[str, str] = {
     "github": "auditor.report.github",
     "gitlab": "auditor.report.gitlab",
     "markdown": "auditor.report.markdown",
+    "html": "auditor.report.html_page",
 }
 
 
@@ -26,6 +27,7 @@ class RenderOptions:
     width: int | None = None
     fail_on: str = "error"
     base_dir: str | None = None  # paths in reports are shown relative to it when possible
+    summary_only: bool = False  # console: the triage, tables and totals, not each finding
 
 
 def render(report: Report, fmt: str, options: RenderOptions | None = None) -> str:

@@ -1,4 +1,5 @@
-"""`--format json`: the documented, stable JSON contract (schema_version 1)."""
+"""`--format json`: the documented, stable JSON contract (schema_version 1), with the triage the
+console starts with (``triage``: principles, counts by family, top rules and operations)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ def render(report: Report, options) -> str:
     fast = _orjson(report)
     if fast is not None:
         return fast
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=True, sort_keys=False) + "\n"
+    return json.dumps(_payload(report, False), indent=2, ensure_ascii=True, sort_keys=False) + "\n"
+
+
+def _payload(report: Report, findings_as_objects: bool) -> dict[str, Any]:
+    from auditor.triage import triage
+
+    return {**report.to_dict(findings_as_objects=findings_as_objects), "triage": triage(report)}
 
 
 def _orjson(report: Report) -> str | None:
@@ -31,7 +38,7 @@ def _orjson(report: Report) -> str | None:
     if any(_has_float(f.evidence) for group in (report.findings, report.suppressed) for f in group if f.evidence):
         return None
     try:
-        text = orjson.dumps(report.to_dict(findings_as_objects=True), option=orjson.OPT_INDENT_2).decode("utf-8")
+        text = orjson.dumps(_payload(report, True), option=orjson.OPT_INDENT_2).decode("utf-8")
     except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits
         return None
     if not text.isascii():  # non-ASCII can only be inside strings: escape it as json does

@@ -1,6 +1,8 @@
-"""Rules: the registry, the context rules read the document through, and the built-in families.
+"""Rules: the registry and the built-in families.
 
-``load_builtin_rules()`` imports every module in this package, which registers its rules.
+``load_builtin_rules()`` imports every module in this package (the static rules and the rules
+the fuzzer reports) and in ``auditor.live.checks`` (the live checks of ``auditor audit``), which
+registers them.
 """
 
 from __future__ import annotations
@@ -8,9 +10,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from auditor.rules.registry import REGISTRY, Option, Registry, Rule, Violation, live_rule, rule
+from auditor.rules.registry import REGISTRY, Option, Registry, Rule, Violation, fuzzer_rule, live_check, rule
 
-__all__ = ["REGISTRY", "Option", "Registry", "Rule", "Violation", "live_rule", "rule", "load_builtin_rules"]
+__all__ = ["REGISTRY", "Option", "Registry", "Rule", "Violation", "fuzzer_rule", "live_check", "rule", "load_builtin_rules"]
 
 _LOADED = False
 _INFRA = {"registry"}
@@ -19,8 +21,12 @@ _INFRA = {"registry"}
 def load_builtin_rules() -> Registry:
     global _LOADED
     if not _LOADED:
-        for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-            if info.name not in _INFRA and not info.name.startswith("_"):
-                importlib.import_module(f"{__name__}.{info.name}")
+        import auditor.live.checks as live_checks
+
+        for package in (__name__, live_checks.__name__):
+            path = importlib.import_module(package).__path__
+            for info in sorted(pkgutil.iter_modules(path), key=lambda m: m.name):
+                if info.name not in _INFRA and not info.name.startswith("_"):
+                    importlib.import_module(f"{package}.{info.name}")
         _LOADED = True
     return REGISTRY

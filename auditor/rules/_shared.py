@@ -47,6 +47,21 @@ def is_ratelimit_header(name: str) -> bool:
 _PREFIX = r"^(?:/[^/{}]+)*?/"
 LIVENESS = _PREFIX + r"_?(?:health(?:z|check|-check)?|livez?|liveness|ping|heartbeat|alive|health/live(?:ness)?|actuator/health(?:/liveness)?)(?:\.json)?/?$"
 READINESS = _PREFIX + r"_?(?:readyz?|readiness|health/ready(?:iness)?|actuator/health/readiness)(?:\.json)?/?$"
+_LIVENESS = re.compile(LIVENESS, re.IGNORECASE)
+_READINESS = re.compile(READINESS, re.IGNORECASE)
+
+
+def health_kind(op: OperationRef) -> str | None:
+    """ "readiness" or "liveness" for a GET or HEAD of a health endpoint (the paths the health/
+    rules recognise by default), else None. Probes are answered by the orchestrator's poller, not
+    by clients: they need no 4xx responses and are not rate limited."""
+    if op.method not in ("get", "head"):
+        return None
+    if _READINESS.search(op.path):
+        return "readiness"
+    if _LIVENESS.search(op.path):
+        return "liveness"
+    return None
 
 
 # --- idempotency keys ---

@@ -1,4 +1,4 @@
-"""baseline/: findings produced by applying a baseline file (``auditor/baseline.py``), not by a
+"""baseline/: findings produced by applying a baseline file (``auditor/baseline_file.py``), not by a
 rule function. Registered here so `auditor rules` documents them and reporters find their help."""
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from auditor.rules._error_bodies import (
     shapes_of,
     unresolved,
 )
-from auditor.rules._shared import norm, resolve, status_class
+from auditor.rules._shared import health_kind, norm, resolve, status_class
 from auditor.rules.registry import Option, Violation, rule
 
 # --- rules ------------------------------------------------------------------------------------
@@ -48,7 +48,9 @@ def error_responses_defined(ctx: Context):
     What it checks: each operation declares at least one client-error response (`4xx` code,
     `4XX` range, or `default`) and at least one server-error response (`5xx` code, `5XX`
     range, or `default`). Responses reached through `$ref` count; the invalid but common
-    lowercase `4xx` range counts too (contract/spec-valid reports its spelling).
+    lowercase `4xx` range counts too (contract/spec-valid reports its spelling). Health probes
+    (the liveness and readiness paths the health/ rules recognise) are exempt: an orchestrator
+    polls them and reads only 2xx or 503.
 
     Why it matters: clients are generated and written from the contract. An operation whose
     contract lists only its success leaves every caller guessing what a failure looks like, so
@@ -71,6 +73,8 @@ def error_responses_defined(ctx: Context):
     ideally shared components with a problem-details body.
     """
     for op in ctx.operations():
+        if health_kind(op) is not None:
+            continue
         classes = {status_class(r.status) for r in ctx.responses(op)}
         missing = [c for c in ("4", "5") if c not in classes and "default" not in classes]
         if missing:

@@ -1,17 +1,18 @@
 """Live rules: what ``auditor fuzz`` reports when the running service breaks its contract.
 
-Documentation only (no static function): the checks run inside the fuzzer (Schemathesis'
-built-in checks, mapped to these ids in ``auditor.live.findings``). Registering them here lets
-``auditor rules`` list and explain them, and packs and project config set their severity,
-without importing the fuzzer.
+The checks are Schemathesis' own: each rule names the failure codes (``STnnn``) or the kinds of
+request error (timeout, connection, other) it stands for, and ``auditor.live.findings`` turns
+those failures into findings of the rule. Registering them here lets ``auditor rules`` list and
+explain them, and packs and project config set their severity, without importing the fuzzer.
 """
 
 from __future__ import annotations
 
-from auditor.rules.registry import live_rule
+from auditor.rules.registry import fuzzer_rule
 
-live_rule(
+fuzzer_rule(
     "reliability/server-error",
+    codes=("ST101", "ST102"),
     severity="error",
     summary="The service never answers 5xx to a request the fuzzer sends",
     hint="find the crash from the request in the evidence; validate input and answer 4xx instead",
@@ -30,8 +31,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "contract/status-code",
+    codes=("ST103",),
     severity="error",
     summary="Every status code the service answers is documented for the operation",
     hint="document the status under the operation's responses, or stop returning it",
@@ -50,8 +52,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "contract/content-type",
+    codes=("ST104", "ST105", "ST106"),
     severity="error",
     summary="Responses carry a documented Content-Type",
     hint="send the media type the contract documents for this status (or document the one you send)",
@@ -70,8 +73,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "contract/response-headers",
+    codes=("ST107",),
     severity="error",
     summary="Required response headers are present and match their schema",
     hint="send the header on every response where the contract marks it required",
@@ -90,8 +94,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "contract/response-schema",
+    codes=("ST108", "ST109", "ST110", "ST111"),
     severity="error",
     summary="Response bodies validate against the documented schema",
     hint="make the body match the schema (types, required properties), or correct the schema",
@@ -110,8 +115,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "reliability/response-time",
+    codes=("ST112",),
     severity="warn",
     summary="Responses arrive within the configured time limit",
     hint="find what makes this request slow, or raise the limit if the contract allows it",
@@ -128,8 +134,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "inputs/reject-invalid",
+    codes=("ST201",),
     severity="error",
     summary="Requests that violate the schema are rejected with 4xx",
     hint="validate the request against the contract and answer 400/422 with a problem body",
@@ -149,8 +156,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "inputs/accept-valid",
+    codes=("ST202",),
     severity="error",
     summary="Requests that follow the schema are not rejected",
     hint="accept every request the contract allows, or tighten the contract to what the server accepts",
@@ -169,8 +177,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "inputs/required-header",
+    codes=("ST203",),
     severity="warn",
     summary="A request without a required header is rejected",
     hint="reject requests that omit a required header (401 for Authorization, else 400/422)",
@@ -189,8 +198,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "contract/unsupported-method",
+    codes=("ST204", "ST205"),
     severity="info",
     summary="Undocumented methods on a documented path answer 405 with an exact Allow header",
     hint="answer 405 Method Not Allowed with Allow listing the documented methods",
@@ -209,8 +219,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "contract/use-after-free",
+    codes=("ST301",),
     severity="error",
     summary="A deleted resource is no longer served",
     hint="after a successful DELETE, answer 404 (or 410, documented) for the resource",
@@ -229,8 +240,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "contract/resource-availability",
+    codes=("ST302",),
     severity="error",
     summary="A just-created resource can be read through its link",
     hint="make the created resource readable right away, or document the delay (202)",
@@ -248,8 +260,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "security/auth-enforced",
+    codes=("ST401",),
     severity="error",
     summary="Operations that declare security reject missing or invalid credentials",
     hint="enforce the declared security scheme: answer 401 without valid credentials",
@@ -268,8 +281,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "security/object-authorization",
+    codes=("ST402",),
     severity="error",
     summary="One identity cannot read another identity's objects",
     hint="check ownership of the object on every read",
@@ -287,8 +301,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "reliability/timeout",
+    codes=("timeout",),
     severity="error",
     summary="The service answers within the request timeout",
     hint="find what blocks this request; raise --request-timeout only if the slowness is expected",
@@ -306,8 +321,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "reliability/connection-error",
+    codes=("connection",),
     severity="error",
     summary="The service keeps accepting connections while being fuzzed",
     hint="check the service's logs: it closed or refused the connection for this request",
@@ -326,8 +342,9 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "contract/live-untestable",
+    codes=("other",),
     severity="warn",
     summary="Every selected operation could be tested",
     hint="read the message: the operation's definition or the run settings kept the fuzzer from testing it",
@@ -346,7 +363,7 @@ live_rule(
     """,
 )
 
-live_rule(
+fuzzer_rule(
     "contract/live-check",
     severity="warn",
     summary="A custom live check failed",

@@ -7,7 +7,7 @@ Header names are compared case-insensitively, headers and responses reached thro
 from __future__ import annotations
 
 from auditor.document.context import Context, Header
-from auditor.rules._shared import RATELIMIT_PREFIXES, is_ratelimit_header, status_class
+from auditor.rules._shared import RATELIMIT_PREFIXES, health_kind, is_ratelimit_header, status_class
 from auditor.rules.registry import Option, Violation, rule
 
 
@@ -31,6 +31,7 @@ def documented_429(ctx: Context):
     What it checks: every operation declares a `429` response (directly or through `$ref`).
     A `4XX` range or `default` does not count unless the option `accept-ranges` is true: a
     catch-all does not tell a client that the API throttles, nor which headers come with it.
+    Health probes (the paths the health/ rules recognise) are exempt: they are not rate limited.
 
     Why it matters: every production API is rate limited somewhere (gateway, load balancer,
     the service). A client that does not know 429 exists treats it as a failure instead of
@@ -51,6 +52,8 @@ def documented_429(ctx: Context):
     """
     accept_ranges = bool(ctx.options.get("accept-ranges", False))
     for op in ctx.operations():
+        if health_kind(op) is not None:
+            continue
         statuses = {r.status.upper() for r in ctx.responses(op)}
         if "429" in statuses:
             continue
@@ -116,7 +119,8 @@ def headers_documented(ctx: Context):
     - `X-RateLimit-*` (GitHub, Zalando) and `X-Rate-Limit-*` (X/Twitter).
 
     Declaring several families at once is fine (spectral's `oneOf` rejects that).
-    Operations without a 2xx response are skipped. Values (delta seconds vs epoch) are not judged.
+    Operations without a 2xx response and health probes (not rate limited) are skipped. Values
+    (delta seconds vs epoch) are not judged.
 
     Why it matters: clients that can see their remaining quota slow down before they are
     throttled, instead of discovering the limit through 429s.
@@ -137,7 +141,7 @@ def headers_documented(ctx: Context):
     """
     for op in ctx.operations():
         ok = [r for r in ctx.responses(op) if status_class(r.status) == "2"]
-        if not ok:
+        if not ok or health_kind(op) is not None:
             continue
         if any(any(is_ratelimit_header(h.name) for h in ctx.response_headers(r).values()) for r in ok):
             continue

@@ -15,6 +15,11 @@ Built-in rules register with the same decorator a user's own rule module uses::
 
 Rule functions yield ``Violation``s and nothing else: no printing, no config reading, no line
 numbers. Severity, options, suppression and location are the engine's business.
+
+The live run uses the same registry: ``@live_check`` for the checks ``auditor audit`` runs against
+the service (over every answer, once over the run, or as probes that send requests), and
+``fuzzer_rule`` for the failures Schemathesis' own checks report. One id space, one way to set
+severity and options in packs, one documentation.
 """
 
 from __future__ import annotations
@@ -55,7 +60,10 @@ class Violation:
     evidence: dict[str, Any] | None = None
 
 
-CheckFn = Callable[[Any], Iterable[Violation]]
+CheckFn = Callable[..., Iterable[Any]]
+
+# where a live check hooks into `auditor audit` (see ``live_check``)
+LIVE_HOOKS = ("answer", "run", "probe")
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,11 @@ class Rule:
     doc: str = ""
     module: str = ""
     heavy: bool = False  # walks the whole document: its family is scheduled first when rules are split
+    hook: str | None = None  # live checks: "answer", "run" or "probe"; None for the fuzzer's and static rules
+    codes: tuple[str, ...] = ()  # rules the fuzzer reports: the Schemathesis failure codes they stand for
+    mutates: bool = False  # a probe that sends unsafe methods (off under --read-only)
+    setting: str | None = None  # the `live:` setting that switches a probe on (probes, sampling, probe-rate-limit)
+    order: int = 0  # probes run in this order
 
     @property
     def family(self) -> str:
@@ -107,8 +120,18 @@ class Registry:
     def __contains__(self, rule_id: object) -> bool:
         return rule_id in self.rules
 
+    def for_code(self, code: str) -> Rule | None:
+        """The rule that reports the fuzzer's failure ``code`` (Schemathesis' ``STnnn``)."""
+        return next((r for r in self.rules.values() if code in r.codes), None)
+
 
 REGISTRY = Registry()
+
+
+def _add(registry: Registry | None, fn: Callable | None, rule_id: str, severity: str, doc: str, module: str, **fields: Any) -> Rule:
+    return (REGISTRY if registry is None else registry).add(
+        Rule(id=rule_id, severity=Severity.parse(severity), check=fn, doc=inspect.cleandoc(doc), module=module, **fields)
+    )
 
 
 def rule(
@@ -121,41 +144,75 @@ def rule(
     heavy: bool = False,
     registry: Registry | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register a static rule. (Checks that only the live run performs are documented with
-    ``live_rule``.)"""
+    """Register a static rule: ``fn(ctx)`` yields ``Violation``s; its docstring is its documentation."""
 
     def decorate(fn: CheckFn) -> CheckFn:
-        (REGISTRY if registry is None else registry).add(
-            Rule(
-                id=rule_id,
-                severity=Severity.parse(severity),
-                summary=summary,
-                hint=hint,
-                check=fn,
-                options=tuple(options),
-                source=Source.LINT,
-                doc=inspect.cleandoc(fn.__doc__ or ""),
-                module=getattr(fn, "__module__", ""),
-                heavy=heavy,
-            )
+        _add(registry, fn, rule_id, severity, fn.__doc__ or "", getattr(fn, "__module__", ""), summary=summary, hint=hint, options=tuple(options), heavy=heavy)
+        return fn
+
+    return decorate
+
+
+def live_check(
+    rule_id: str,
+    *,
+    severity: str,
+    summary: str,
+    hint: str,
+    on: str,
+    options: Iterable[Option] = (),
+    mutates: bool = False,
+    setting: str | None = None,
+    order: int = 0,
+    registry: Registry | None = None,
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check that ``auditor audit`` runs against the live service; its docstring is its
+    documentation. ``on`` says where it hooks in:
+
+    - ``"answer"``: ``fn(live, observed)`` for every answer the run saw (fuzzer, probes, samples);
+    - ``"run"``: ``fn(live, answers)`` once, over all of them (budgets);
+    - ``"probe"``: ``fn(live, prober)`` sends requests of its own (``mutates``: unsafe methods, off
+      under --read-only; ``setting``: the `live:` switch that turns it on; ``order``: when it runs).
+
+    Each yields ``Issue``s (auditor.live.model); the rule id, severity, options and location are
+    the audit's business."""
+    if on not in LIVE_HOOKS:
+        raise ValueError(f"live check {rule_id!r}: on={on!r}, expected one of {', '.join(LIVE_HOOKS)}")
+
+    def decorate(fn: CheckFn) -> CheckFn:
+        _add(
+            registry,
+            fn,
+            rule_id,
+            severity,
+            fn.__doc__ or "",
+            getattr(fn, "__module__", ""),
+            summary=summary,
+            hint=hint,
+            options=tuple(options),
+            source=Source.LIVE,
+            hook=on,
+            mutates=mutates,
+            setting=setting,
+            order=order,
         )
         return fn
 
     return decorate
 
 
-def live_rule(rule_id: str, *, severity: str, summary: str, hint: str, doc: str, options: Iterable[Option] = ()) -> Rule:
-    """Register a rule that only the live run produces (no static function)."""
-    return REGISTRY.add(
-        Rule(
-            id=rule_id,
-            severity=Severity.parse(severity),
-            summary=summary,
-            hint=hint,
-            check=None,
-            options=tuple(options),
-            source=Source.LIVE,
-            doc=inspect.cleandoc(doc),
-            module=sys._getframe(1).f_globals.get("__name__", ""),  # inspect.stack() reads every source file: 0.1 s a call
-        )
+def fuzzer_rule(rule_id: str, *, severity: str, summary: str, hint: str, codes: Iterable[str] = (), doc: str, registry: Registry | None = None) -> Rule:
+    """Register a rule the fuzzer reports: its check is Schemathesis' own (the failure ``codes``
+    it stands for), so there is no function of ours, only the metadata and the documentation."""
+    return _add(
+        registry,
+        None,
+        rule_id,
+        severity,
+        doc,
+        sys._getframe(1).f_globals.get("__name__", ""),
+        summary=summary,
+        hint=hint,
+        source=Source.LIVE,
+        codes=tuple(codes),
     )

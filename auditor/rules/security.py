@@ -86,6 +86,10 @@ def _requirements_used(ctx: Context) -> bool:
 
 def _unsecured_ops(ctx: Context, methods: frozenset[str], *, allow_optional: bool) -> Iterator[Violation]:
     if not _has_schemes(ctx):
+        if methods == WRITE_METHODS:  # security/schemes-defined says it once; each open write is its own risk
+            for op in ctx.operations():
+                if op.method in methods and not is_public(ctx, op):
+                    yield Violation(f"{op.method.upper()} {op.path} has no security requirement (the document defines no security scheme)", op.at, operation=op)
         return
     if not _requirements_used(ctx):
         # one cause, one finding: the engine merges these (same place and message) and lists the operations
@@ -201,7 +205,8 @@ def operations_secured(ctx: Context):
     `security: []` on any other write is reported: listing it as public is how you say it is
     deliberate. A header parameter named `Authorization` does not count (OpenAPI ignores it).
     When the document defines no scheme at all, `security/schemes-defined` reports that once and
-    this rule stays quiet; when it defines schemes but no requirement uses them anywhere, one
+    every write that is not public is a finding of its own (each is an open door, as OWASP-style
+    rulesets count them); when it defines schemes but no requirement uses them anywhere, one
     finding at the schemes lists the unsecured operations (one cause, one finding). Reads are
     checked by `security/reads-secured`.
 

@@ -1,41 +1,14 @@
-"""False-positive traps handled by the errors/ and ratelimit/ rules (policies.md §3: T1 composed
-error schemas, T2 `default`, T3 ranges and shared components, T4 header case, T5 rate-limit
-families, T15 `trace` is no leak, T19 Swagger 2.0, T24 problem JSON as application/json)."""
+"""errors/ rules on inline documents: error schemas composed with allOf and oneOf or behind external
+refs, `default` and status ranges, a shared component reported once with its operations,
+problem JSON served as application/json, Swagger 2.0 `produces`, and which property names
+expose internals (a stack trace does, a correlation `trace` does not)."""
 
 from __future__ import annotations
 
 import pytest
-from rule_helpers import operations, run_rule
+from rule_helpers import doc3, operations, run_rule
 
 from auditor.exceptions import InputError
-
-PROBLEM = """
-    Problem:
-      type: object
-      properties:
-        type: {type: string, format: uri-reference}
-        title: {type: string}
-        status: {type: integer}
-        detail: {type: string}
-"""
-
-
-def doc3(responses: str, components: str = "") -> str:
-    """A 3.0 document with GET and POST /pets sharing the given `responses` block."""
-    body = f"""
-openapi: 3.0.3
-info: {{title: t, version: 1.0.0}}
-paths:
-  /pets:
-    get:
-      responses:{responses}
-    post:
-      responses:{responses}
-components:
-  schemas:{PROBLEM}{components}
-"""
-    return body
-
 
 # --- errors/error-responses-defined -----------------------------------------------------------
 
@@ -309,101 +282,3 @@ def test_trace_is_not_a_leak_but_stack_trace_is(tmp_path):
     findings = run_rule(tmp_path, "errors/no-internal-leak", doc)
     assert [f.location.pointer for f in findings] == ["/components/schemas/Inner/properties/Stack-Trace"]
     assert sorted(operations(findings[0])) == ["GET /pets", "POST /pets"]
-
-
-# --- ratelimit/ -------------------------------------------------------------------------------
-
-
-def test_retry_after_in_any_case_through_ref(tmp_path):
-    doc = doc3(
-        """
-        "200": {description: ok}
-        "429": {$ref: "#/components/responses/Throttled"}
-        "503":
-          description: overloaded
-          headers:
-            rEtRy-AfTeR: {schema: {type: integer}}""",
-        """
-  headers:
-    RetryAfter: {schema: {type: integer}}
-  responses:
-    Throttled:
-      description: slow down
-      headers:
-        RETRY-AFTER: {$ref: "#/components/headers/RetryAfter"}""",
-    )
-    assert run_rule(tmp_path, "ratelimit/retry-after", doc) == []
-
-
-def test_shared_429_without_retry_after_is_one_finding(tmp_path):
-    doc = doc3(
-        """
-        "200": {description: ok}
-        "429": {$ref: "#/components/responses/Throttled"}""",
-        """
-  responses:
-    Throttled: {description: slow down}""",
-    )
-    findings = run_rule(tmp_path, "ratelimit/retry-after", doc)
-    assert len(findings) == 1 and findings[0].location.pointer == "/components/responses/Throttled"
-    assert sorted(operations(findings[0])) == ["GET /pets", "POST /pets"]
-
-
-def test_429_with_x_ratelimit_trio_accepted_instead_of_retry_after(tmp_path):
-    doc = doc3("""
-        "200": {description: ok}
-        "429":
-          description: slow down
-          headers:
-            x-ratelimit-limit: {schema: {type: integer}}
-            X-RateLimit-Remaining: {schema: {type: integer}}
-            X-RATELIMIT-RESET: {schema: {type: integer}}""")
-    assert run_rule(tmp_path, "ratelimit/retry-after", doc) == []
-
-
-@pytest.mark.parametrize(
-    "headers",
-    [
-        ["RateLimit", "RateLimit-Policy"],
-        ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"],
-        ["x-ratelimit-remaining"],
-        ["X-Rate-Limit-Limit"],
-        ["RateLimit", "X-RateLimit-Limit", "X-Rate-Limit-Reset"],  # several families at once
-    ],
-)
-def test_any_rate_limit_family_counts(tmp_path, headers):
-    declared = "".join(f"\n            {h}: {{schema: {{type: string}}}}" for h in headers)
-    doc = doc3(f"""
-        "200":
-          description: ok
-          headers:{declared}""")
-    assert run_rule(tmp_path, "ratelimit/headers-documented", doc) == []
-
-
-def test_swagger2_rate_limit_headers_and_429(tmp_path):
-    doc = """
-    swagger: "2.0"
-    info: {title: t, version: 1.0.0}
-    paths:
-      /pets:
-        get:
-          responses:
-            "200":
-              description: ok
-              headers:
-                X-RateLimit-Limit: {type: integer}
-            "429":
-              description: slow down
-              headers:
-                Retry-After: {type: integer}
-    """
-    for rule_id in ("ratelimit/headers-documented", "ratelimit/429-documented", "ratelimit/retry-after"):
-        assert run_rule(tmp_path, rule_id, doc) == [], rule_id
-
-
-def test_429_default_counts_only_with_accept_ranges(tmp_path):
-    doc = doc3("""
-        "200": {description: ok}
-        default: {description: error}""")
-    assert len(run_rule(tmp_path, "ratelimit/429-documented", doc)) == 2
-    assert run_rule(tmp_path, "ratelimit/429-documented", doc, accept_ranges=True) == []

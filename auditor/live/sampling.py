@@ -1,0 +1,88 @@
+"""The latency sampling pass: sequential requests to each safe GET operation, after a warm-up,
+replaying a request that answers 2xx. It stops as soon as the p95 verdict is decided either way:
+each sample is a coin that lands "over budget" with the operation's true over-budget share q, and
+p95 <= budget exactly when q <= 5 %. After n samples with k over budget, the verdict is over when
+k that large is unlikely (< 5 %) with q = 5 %, under when k that small is. With no sample over
+budget that takes 59 samples, not 100; a slow operation is decided after ten (the fewest
+samples any verdict needs)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from auditor.live.context import LiveRun, label
+from auditor.live.prober import Prober
+
+SHARE = 0.05  # p95: the share of answers allowed over budget
+CONFIDENCE = 0.05
+FIRST_VERDICT = 10  # no verdict from fewer samples: a warm-up straggler is not a slow operation
+
+
+@dataclass
+class Samples:
+    """One operation's sampling: successful samples (ms), how many were over budget, the verdict
+    ("over", "under" or None when the samples ran out first) and why sampling did not run."""
+
+    values: list[float]
+    over: int = 0
+    verdict: str | None = None
+    skipped: str | None = None
+
+
+def decided(n: int, over: int) -> str | None:
+    """ "over" / "under" once ``over`` of ``n`` samples over budget settles p95, else None."""
+    if n < FIRST_VERDICT:
+        return None
+    if _tail_at_least(n, over) < CONFIDENCE:
+        return "over"
+    if _tail_at_most(n, over) < CONFIDENCE:
+        return "under"
+    return None
+
+
+def sample(run: LiveRun, prober: Prober) -> dict[str, Samples]:
+    """Sample every selected GET operation; the results by operation label."""
+    opts = run.options("reliability/latency-p95")
+    budget, planned, warmup = float(opts["budget-ms"]), int(opts["samples"]), int(opts["warmup"])
+    results: dict[str, Samples] = {}
+    for op in run.selected:
+        if op.method != "get" or planned <= 0:
+            continue
+        lbl = label(op)
+        attempt = run.requests.first_success(prober, lbl) if run.requests is not None else None
+        if attempt is None or attempt.built is None:
+            results[lbl] = Samples([], skipped=attempt.why_not() if attempt is not None else "no valid request")
+            continue
+        for _ in range(warmup):
+            prober.send(attempt.built, lbl, origin="probe:warmup")
+        found = results[lbl] = Samples([])
+        for _ in range(planned):
+            ex = prober.send(attempt.built, lbl, origin="sample")
+            if ex is None:
+                if not prober.allowed(lbl):
+                    found.skipped = "the time budget ended sampling"
+                    break
+                continue
+            if not ex.ok or ex.elapsed_ms is None:
+                continue
+            found.values.append(ex.elapsed_ms)
+            found.over += ex.elapsed_ms > budget
+            found.verdict = decided(len(found.values), found.over)
+            if found.verdict is not None:
+                break
+    return results
+
+
+def _tail_at_least(n: int, k: int) -> float:
+    """P(X >= k) for X ~ Binomial(n, SHARE)."""
+    return sum(_pmf(n, i) for i in range(k, n + 1))
+
+
+def _tail_at_most(n: int, k: int) -> float:
+    """P(X <= k) for X ~ Binomial(n, SHARE)."""
+    return sum(_pmf(n, i) for i in range(0, k + 1))
+
+
+def _pmf(n: int, i: int) -> float:
+    return math.comb(n, i) * SHARE**i * (1 - SHARE) ** (n - i)
