@@ -35,12 +35,27 @@ def load_effective_config(options: LintOptions) -> Config:
 
 
 def load_document(path: str, options: LintOptions) -> Document:
-    policy = RefPolicy(
+    return Document.load(path, _ref_policy(options))
+
+
+def _ref_policy(options: LintOptions) -> RefPolicy:
+    return RefPolicy(
         allow_remote=options.allow_remote_refs,
         ref_root=Path(options.ref_root).resolve() if options.ref_root else None,
         max_bytes=options.max_bytes,
     )
-    return Document.load(path, policy)
+
+
+def load_version(spec: str, options: LintOptions) -> Document:
+    """A document to compare: a file, URL or '-' as for lint, or ``REF:path`` read from git at
+    that revision (``origin/main:openapi.yaml``), relative $refs included."""
+    from auditor.document import git_source
+
+    policy = _ref_policy(options)
+    if git_source.is_git_spec(spec):
+        tree, path = git_source.open_tree(spec, policy.ref_root, options.cwd)
+        return Document.load_tree(tree, path, policy)
+    return Document.load(spec, policy)
 
 
 def document_info(document: Document) -> DocumentInfo:
@@ -119,3 +134,37 @@ def _lint_path(path: str, options: LintOptions, config: Config, alone: bool) -> 
         return DocumentError(exc.where or path, exc.message, exc.hint)
     found, hidden = lint_document(document, config, options.only_rules)
     return document_info(document), found, hidden
+
+
+def diff(old: str, new: str, options: LintOptions | None = None, *, config: Config | None = None) -> Report:
+    """Compare two versions of a document with the diff rules (``source: diff`` findings, located
+    in NEW, or in OLD for what is gone); raises ``InputError`` when either cannot be read."""
+    from auditor.diff.engine import run_diff_rules
+    from auditor.exceptions import UsageError
+
+    if old == "-" and new == "-":
+        raise UsageError("OLD and NEW cannot both be standard input", hint="give one of them as a file, a URL or GITREF:path")
+    options = options or LintOptions()
+    config = config or load_effective_config(options)
+    documents = (load_version(old, options), load_version(new, options))
+    findings, pair = run_diff_rules(*documents, config, load_builtin_rules(), only=options.only_rules)
+    stats = {
+        "diff": {
+            "operations": {"old": len(list(pair.old.operations())), "new": len(list(pair.new.operations()))},
+            "matched": len(pair.operation_pairs()),
+            "removed": len(pair.removed_operations()),
+            "added": len(pair.added_operations()),
+        }
+    }
+    if pair.shared.schemas.truncated:
+        stats["diff"]["truncated"] = True
+    broken = {side: len(d.ref_problems) for side, d in zip(("old", "new"), documents) if d.ref_problems}
+    if broken:
+        stats["diff"]["unresolved_refs"] = broken
+    return Report(
+        command="diff",
+        documents=tuple(document_info(d) for d in documents),
+        findings=tuple(findings),
+        stats=stats,
+        tool_version=__version__,
+    )

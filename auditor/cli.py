@@ -105,6 +105,10 @@ def lint(
 def baseline_command(
     specs: SpecsArg,
     output: Annotated[str, typer.Option("--output", "-o", help="Baseline file to write ('-' for stdout).")] = "auditor-baseline.json",
+    diff_from: Annotated[
+        Optional[str],
+        typer.Option("--diff-from", help="Record the findings of `auditor diff OLD SPEC` (accepted breaking changes) instead of lint's.", metavar="OLD"),
+    ] = None,
     config: ConfigOpt = None,
     pack: PackOpt = None,
     allow_remote_refs: AllowRemoteRefsOpt = False,
@@ -113,7 +117,7 @@ def baseline_command(
     rule: RuleOpt = None,
     jobs: JobsOpt = None,
 ) -> None:
-    """Record the current findings in a baseline file; `lint --baseline FILE` then hides them."""
+    """Record the current findings in a baseline file; `lint --baseline FILE` (or `diff`) then hides them."""
     import os
     from pathlib import Path
 
@@ -122,8 +126,11 @@ def baseline_command(
     from auditor.cli_output import say_errors, write_atomic
     from auditor.exceptions import UsageError
 
+    options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule, jobs)
+    if diff_from is not None and len(specs) != 1:
+        raise UsageError("--diff-from compares one document", hint="give one SPEC: the new version")
     with _batch():
-        report = api.lint(specs, _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule, jobs))
+        report = api.lint(specs, options) if diff_from is None else api.diff(diff_from, specs[0], options)
         text = build(report, base_dir=os.getcwd())
     if report.errors:  # a baseline without a document's findings would hide nothing there later
         say_errors(report)
@@ -138,6 +145,36 @@ def baseline_command(
         n = len(report.findings)
         sys.stderr.write(f"auditor: recorded {n} finding{'s' if n != 1 else ''} in {output}\n")
     raise typer.Exit(0)
+
+
+@app.command()
+def diff(
+    old: Annotated[str, typer.Argument(help="The old version: file, '-', http(s):// URL, or GITREF:path read from git (origin/main:openapi.yaml).")],
+    new: Annotated[str, typer.Argument(help="The new version, in any of the same forms.")],
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = "error",
+    config: ConfigOpt = None,
+    pack: PackOpt = None,
+    baseline: BaselineOpt = None,
+    allow_remote_refs: AllowRemoteRefsOpt = False,
+    ref_root: RefRootOpt = None,
+    max_size: MaxSizeOpt = 64,
+    rule: RuleOpt = None,
+) -> None:
+    """Compare two versions of a contract: breaking changes and the versioning policy.
+
+    OLD and NEW are files, '-', http(s) URLs, or GITREF:path read through git without a checkout
+    (origin/main:openapi.yaml; relative $refs are read at the same revision).
+    """
+    from auditor import api
+    from auditor.baseline_file import apply_file
+
+    options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule)
+    with _batch():
+        report = apply_file(api.diff(old, new, options), baseline, options.only_rules)
+        code = emit(report, format, output, fail_on)
+    raise typer.Exit(code)
 
 
 def _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule, jobs=None):

@@ -20,7 +20,7 @@ Mistakes are input errors naming the file, the rule and the option.
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,14 @@ class Config:
 
     def enabled_rules(self, registry: Registry) -> list[Rule]:
         return [r for r in registry if self.setting(r).enabled]
+
+    def enabling(self, rules: list[Rule]) -> Config:
+        """This configuration with ``rules`` switched on at their configured severity (``--rule X``
+        runs X even when the pack leaves it off)."""
+        settings = dict(self.settings)
+        for r in rules:
+            settings[r.id] = replace(self.setting(r), enabled=True)
+        return replace(self, settings=settings)
 
     def severity_for(self, rule: Rule, method: str | None, path: str | None) -> Severity | None:
         """Effective severity at an operation, None when switched off there."""

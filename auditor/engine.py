@@ -9,7 +9,7 @@ finding listing every operation that uses it) and in-document suppression (``x-a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from auditor.config import Config
@@ -35,14 +35,10 @@ def run_rules(document: Document, config: Config, registry: Registry, only: Iter
     if only is not None:
         wanted = set(only)
         rules = [r for r in registry if r.id in wanted]
-        # `--rule X` runs X even when the pack leaves it off (at its configured severity)
-        config = replace(config, settings=dict(config.settings))
-        for r in rules:
-            s = config.setting(r)
-            config.settings[r.id] = replace(s, enabled=True)
+        config = config.enabling(rules)
     from auditor.parallel import map_split
 
-    runnable = [r for r in rules if r.check is not None and r.source is Source.LINT]  # live checks run in `audit`
+    runnable = [r for r in rules if r.check is not None and r.source is Source.LINT]  # live checks run in `audit`, diff rules in `diff`
     groups = _groups(runnable)
     done: dict[str, tuple[list[Finding], list[Finding]]] = {}
     for group, results in zip(

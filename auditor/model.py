@@ -51,6 +51,7 @@ class Source(str, Enum):
 
     LINT = "lint"
     LIVE = "live"
+    DIFF = "diff"
 
 
 @dataclass(frozen=True, order=True)
@@ -141,15 +142,19 @@ class Finding:
 
 def compute_fingerprint(finding: Finding) -> str:
     """Stable identity of a finding: rule, file name, JSON pointer, operation and the message's
-    first line. Line numbers are left out on purpose, so moving text does not change it. A static
-    finding with a location is identified by its node alone: which operations use a shared node
-    changes when paths are added elsewhere, and must not make it a new finding."""
+    first line. Line numbers are left out on purpose, so moving text does not change it (nor, for
+    a diff, the git revision a document was read at). A static finding with a location is
+    identified by its node alone: which operations use a shared node changes when paths are
+    added elsewhere, and must not make it a new finding."""
     loc = finding.location
     by_node = loc is not None and finding.source is Source.LINT
+    name = _basename(loc.file) if loc else ""
+    if finding.source is Source.DIFF:
+        name = name.rpartition(":")[2]  # `REF:path` read from git: the ref moves, the file does not
     parts = [
         finding.rule,
         finding.source.value,
-        _basename(loc.file) if loc else "",
+        name,
         loc.pointer if loc else "",
         "" if by_node else str(finding.operation or ""),
         finding.message.splitlines()[0] if finding.message else "",

@@ -21,6 +21,7 @@ def profile(path: str, pack: str | None, top: int) -> None:
     sys.path.insert(0, str(ROOT))
     from auditor import api
     from auditor.engine import run_rules
+    from auditor.model import Source
     from auditor.rules import load_builtin_rules
 
     clock = time.process_time
@@ -33,7 +34,7 @@ def profile(path: str, pack: str | None, top: int) -> None:
     t2 = clock()
     costs = []
     for r in config.enabled_rules(registry):
-        if r.check is None:
+        if r.check is None or r.source is not Source.LINT:
             continue
         start = clock()
         run_rules(spec, config, registry, only=[r.id])

@@ -26,6 +26,7 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     from auditor import api
     from auditor.exceptions import AuditorError
+    from auditor.model import Source
     from auditor.rules import load_builtin_rules
 
     manifest = CORPUS / "MANIFEST.tsv"
@@ -63,7 +64,7 @@ def main() -> int:
         "|---|---:|---:|---|",
     ]
     for r in registry:
-        if r.check is None:
+        if r.check is None or r.source is not Source.LINT:
             continue
         lines.append(f"| `{r.id}` | {len(docs_hit.get(r.id, ()))} | {totals.get(r.id, 0)} | {example.get(r.id, '')} |")
     text = "\n".join(lines) + "\n"

@@ -38,17 +38,19 @@ PEER_VERSIONS = ["@stoplight/spectral-cli@6.16.3", "@redocly/cli@2.77.0"]  # as 
 SCALES = (1_000, 5_000, 20_000)
 
 
-def measure(cmd: list[str], runs: int) -> tuple[float, float, int]:
-    """(median wall seconds, median peak RSS MiB, last exit code)."""
-    walls, rss, code = [], [], 0
+def measure(cmd: list[str], runs: int) -> tuple[float, float, int, float]:
+    """(median wall seconds, median peak RSS MiB, last exit code, median CPU seconds: user + system,
+    the figure that a busy machine disturbs least)."""
+    walls, rss, cpu, code = [], [], [], 0
     for _ in range(runs):
         with tempfile.NamedTemporaryFile("r", suffix=".time") as out:
-            p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", out.name, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            p = subprocess.run(["/usr/bin/time", "-f", "%e %M %U %S", "-o", out.name, *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             code = p.returncode
-            wall, kib = out.read().strip().splitlines()[-1].split()
+            wall, kib, user, system = out.read().strip().splitlines()[-1].split()
         walls.append(float(wall))
         rss.append(int(kib) / 1024)
-    return statistics.median(walls), statistics.median(rss), code
+        cpu.append(float(user) + float(system))
+    return statistics.median(walls), statistics.median(rss), code, statistics.median(cpu)
 
 
 def startup(runs: int) -> float:
@@ -72,7 +74,7 @@ def scaling(runs: int, fixed: float) -> None:
         for ops in SCALES:
             path = Path(tmp) / f"ops-{ops}.yaml"
             path.write_text(generate(ops), encoding="utf-8")
-            wall, rss, _ = measure([*AUDITOR, "lint", str(path), "--format", "json"], runs)
+            wall, rss, _, _ = measure([*AUDITOR, "lint", str(path), "--format", "json"], runs)
             per_op, marginal = wall / ops * 1000, (wall - fixed) / ops * 1000
             rows.append((per_op, marginal))
             print(f"{ops:>10} {path.stat().st_size / 2**20:6.1f} {wall:7.2f} {rss:8.0f} {per_op:7.3f} {marginal:11.3f}")

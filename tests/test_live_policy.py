@@ -150,3 +150,14 @@ def test_live_settings_from_packs_and_command_line():
     for bad in ({"probe-rate-limit": -1}, {"probes": "yes"}, {"burst": 5}):
         with pytest.raises(InputError):
             live_settings(bad, AuditOptions())
+
+
+def test_a_long_json_error_body_is_judged_whole_not_by_its_excerpt():
+    body = '{"type": "about:blank", "title": "Bad Request", "status": 400, "detail": "' + "x" * 5000 + '"}'
+    ex = Exchange("GET", "http://127.0.0.1/v1/items", {}, None, 400, {"Content-Type": "application/problem+json"}, None, 1.0)
+    from auditor.live.model import excerpt
+
+    ex.response_body = excerpt(body)
+    ex.keep_error_body(body.encode())
+    assert ex.response_body.endswith("…") and ex.body_text == body
+    assert _run_check("errors/live-error-schema", [Observed("GET /v1/items", ex, "fuzz", "negative")]) == []

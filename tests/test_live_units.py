@@ -100,3 +100,37 @@ def test_live_finding_mapping_location_masking_and_stable_fingerprint():
     assert a.evidence["count"] == 3 and a.evidence["phase"] == "fuzzing" and a.evidence["response"]["status"] == 200
     assert "t0k3n-value" not in repr(a.to_dict()) and a.evidence["request"]["headers"]["Authorization"] == f"Bearer {MASK}"
     assert a.message != b.message and a.fingerprint == b.fingerprint  # generated values stay out of the identity
+
+
+def test_max_repeats_counts_only_after_a_scenarios_first_failure():
+    """The saturation rule: a scenario runs in full until its first failure; then N error answers
+    in a row without a new failure end its time slice; news starts the count again."""
+    import threading
+    from types import SimpleNamespace
+
+    from schemathesis.engine import Status
+
+    from auditor.live.schemathesis_adapter import _Saturation
+
+    def node(key: str | None):
+        failure = SimpleNamespace(operation="GET /a", _unique_key=key)
+        return SimpleNamespace(name="check", status=Status.FAILURE if key else Status.SUCCESS, failure_info=SimpleNamespace(failure=failure) if key else None)
+
+    saturation = _Saturation(3)
+    recorder = SimpleNamespace(checks={}, interactions={})
+    ctx = SimpleNamespace(_thread_local=threading.local())
+
+    def answer(key: str | None, status: int = 400) -> bool:
+        case_id = str(len(recorder.checks))
+        recorder.checks[case_id] = [node(key)]
+        recorder.interactions[case_id] = object()
+        saturation.after(ctx, recorder, case_id, status)
+        return getattr(ctx._thread_local, "slice_deadline", None) == 0.0
+
+    assert not any(answer(None) for _ in range(20))  # no failure yet: never stopped
+    assert not answer("x")  # the first failure is news
+    assert not answer(None) and not answer("x")  # two answers without news
+    assert not answer("y")  # news: the count starts again
+    assert not answer(None) and not answer("x", 201) and not answer(None)  # a success neither counts nor resets
+    assert answer("x")  # three error answers in a row without news
+    assert saturation.stopped[id(recorder)] == 28

@@ -18,12 +18,15 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from auditor.document import pointer as jp
 from auditor.document.parse import Locator, parse
 from auditor.document.source import DEFAULT_MAX_BYTES, RawSource, read_source
 from auditor.exceptions import InputError
+
+if TYPE_CHECKING:
+    from auditor.document.git_source import GitTree
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
 MAX_REF_HOPS = 64
@@ -90,8 +93,9 @@ def default_ref_root(folder: Path) -> tuple[Path, str]:
 class Document:
     """The loaded document set. Construct with ``Document.load``."""
 
-    def __init__(self, root: DocumentFile, policy: RefPolicy) -> None:
+    def __init__(self, root: DocumentFile, policy: RefPolicy, tree: GitTree | None = None) -> None:
         self.root = root
+        self.tree = tree  # a document read from git: its relative $refs are read at the same revision
         self.files: dict[str, DocumentFile] = {root.name: root}
         self.policy = policy
         self.ref_problems: dict[tuple[At, str], RefProblem] = {}
@@ -114,6 +118,12 @@ class Document:
         policy = policy or RefPolicy()
         raw = read_source(source, max_bytes=policy.max_bytes)
         return cls(_parse_file(raw), policy)
+
+    @classmethod
+    def load_tree(cls, tree: GitTree, path: str, policy: RefPolicy | None = None) -> Document:
+        """The document at ``path`` in a git revision (``auditor diff origin/main:openapi.yaml``)."""
+        policy = policy or RefPolicy()
+        return cls(_parse_file(tree.read(path, policy.max_bytes)), policy, tree)
 
     @property
     def data(self) -> Any:
@@ -194,6 +204,8 @@ class Document:
             self._problem(at, ref, "not-allowed", f"{scheme}: references are never followed", url)
             return None
         else:
+            if self.tree is not None:
+                return self._load_from_tree(source_file.name, urllib.parse.unquote(url), at, ref)
             if source_file.base_dir is None:
                 if source_file.name.startswith(("http://", "https://")):
                     key = urllib.parse.urljoin(source_file.name, url)
@@ -215,7 +227,18 @@ class Document:
                 return self._add(self._display_name(target), str(target), at, ref, regular_only=True)
         return self._add(key, key, at, ref)
 
-    def _add(self, key: str, location: str, at: At, ref: str, *, regular_only: bool = False) -> str | None:
+    def _load_from_tree(self, name: str, url: str, at: At, ref: str) -> str | None:
+        """A relative ``$ref`` of a document read from git: the file at the same revision, inside
+        the root document's folder there (or the --ref-root folder)."""
+        assert self.tree is not None
+        target = self.tree.join(name, url)
+        if target is None:
+            where = f"folder {self.tree.root_dir}/" if self.tree.root_dir else "the repository"
+            self._problem(at, ref, "not-allowed", f"it points outside {where} at {self.tree.ref} (widen with --ref-root DIR)")
+            return None
+        return self._add(self.tree.name(target), target, at, ref, read=self.tree.read)
+
+    def _add(self, key: str, location: str, at: At, ref: str, *, regular_only: bool = False, read: Callable[[str, int], RawSource] | None = None) -> str | None:
         """Read and parse ``location`` as file ``key``, once: a failure is remembered too, so a
         broken or slow target is not fetched again for every ref and every rule."""
         if key in self.files:
@@ -223,7 +246,11 @@ class Document:
         reason = self._unreadable.get(key)
         if reason is None:
             try:
-                parsed = _parse_file(read_source(location, max_bytes=self.policy.max_bytes, regular_only=regular_only))
+                if read is not None:
+                    raw = read(location, self.policy.max_bytes)
+                else:
+                    raw = read_source(location, max_bytes=self.policy.max_bytes, regular_only=regular_only)
+                parsed = _parse_file(raw)
             except InputError as exc:
                 reason = self._unreadable[key] = exc.message
             else:

@@ -147,14 +147,14 @@ def audit(
             prober.close()
         probe_s = time.monotonic() - probe_started
         masker = fuzzed.masker
-    ran = [*probes, *_live_rules(run, "answer"), *_live_rules(run, "run")]
-    for rule in _live_rules(run, "answer"):
+    answers, whole = _live_rules(run, "answer"), _live_rules(run, "run")
+    for rule in answers:
         live = _context(run, rule)
         for o in run.observed:
             issues += [(rule, issue) for issue in _guarded(rule, live, o)]
-    for rule in _live_rules(run, "run"):
-        live = _context(run, rule)
-        issues += [(rule, issue) for issue in _guarded(rule, live, run.observed)]
+    for rule in whole:
+        issues += [(rule, issue) for issue in _guarded(rule, _context(run, rule), run.observed)]
+    ran = [*probes, *answers, *whole]
 
     issues, static = fold_confirmations(issues, list(static), masker)
     live_all = merge_operations([*fuzz_report.findings, *issue_findings(issues, document, config, masker)])
@@ -266,6 +266,10 @@ def summary(report: Report) -> str:
         repeats = live.get("repeats_by_phase") or {}
         parts = [f"{phase} {n}" + (f" ({repeats[phase]} repeating a known failure)" if repeats.get(phase) else "") for phase, n in by_phase.items()]
         lines.append("audit: fuzz requests by phase: " + ", ".join(parts))
+    if live.get("saturated"):
+        lines.append(
+            f"audit: {len(live['saturated'])} phase(s) of an operation ended after {live.get('max_repeats')} answers in a row without a new failure (stats.live.saturated)"
+        )
     cut = live.get("budget_cut") or {}
     shown = f"audit: time budget {live.get('budget_s', 0):g} s"
     if cut.get("fuzz") or cut.get("probes"):

@@ -11,6 +11,7 @@ from auditor.model import Severity
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 BODY_EXCERPT = 2000  # characters of a request or response body kept as evidence
+ERROR_BODY = 1024 * 1024  # bytes of an error body the checks read (its schema, leaks)
 
 
 @dataclass
@@ -23,12 +24,23 @@ class Exchange:
     body: str | None
     status: int | None = None
     response_headers: dict[str, str] | None = None
-    response_body: str | None = None
+    response_body: str | None = None  # an excerpt (evidence)
     elapsed_ms: float | None = None
+    error_body: str | None = None  # a 4xx/5xx body whole (up to ERROR_BODY), when the excerpt cut it
 
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def body_text(self) -> str | None:
+        """The response body as the checks read it: whole for errors, else the excerpt."""
+        return self.error_body if self.error_body is not None else self.response_body
+
+    def keep_error_body(self, content: bytes | None) -> None:
+        """Keep a 4xx/5xx body whole when the excerpt had to cut it."""
+        if content and (self.status or 0) >= 400 and (self.response_body or "").endswith("…"):
+            self.error_body = bytes(content[:ERROR_BODY]).decode("utf-8", errors="backslashreplace")
 
 
 @dataclass

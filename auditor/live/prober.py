@@ -165,6 +165,7 @@ class Prober:
             response_body=excerpt(response.content),
             elapsed_ms=round(response.elapsed.total_seconds() * 1000, 1),
         )
+        exchange.keep_error_body(response.content)
         self.record(Observed(operation, exchange, origin or self.origin))
         return exchange
 

@@ -79,6 +79,15 @@ def summary(report: Report) -> str:
         f"{s.get('requests', 0)} requests in {s.get('elapsed_s', 0):.1f} s "
         f"({s.get('requests_per_second', 0):.0f} req/s), seed {s.get('seed')}, {s.get('stop_reason', '')}"
     ]
+    by_phase = s.get("requests_by_phase") or {}
+    if by_phase:
+        repeats = s.get("repeats_by_phase") or {}
+        lines.append(
+            "fuzz: requests by phase: "
+            + ", ".join(f"{p} {n}" + (f" ({repeats[p]} repeating a known failure)" if repeats.get(p) else "") for p, n in by_phase.items())
+        )
+    if s.get("saturated"):
+        lines.append(f"fuzz: {len(s['saturated'])} phase(s) of an operation ended after {s.get('max_repeats')} answers in a row without a new failure")
     by_rule = s.get("findings_by_rule") or {}
     if by_rule:
         width = max(len(r) for r in by_rule)

@@ -147,6 +147,7 @@ def fuzz_session(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick],
             "requests_by_operation": result.requests_by_operation,
             "cut_short": result.cut_short,
             "saturated": result.saturated,
+            "max_repeats": options.max_repeats or 0,
             "findings_by_rule": dict(sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))),
         }
         report = Report(

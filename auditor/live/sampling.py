@@ -42,22 +42,33 @@ def decided(n: int, over: int) -> str | None:
 
 
 def sample(run: LiveRun, prober: Prober) -> dict[str, Samples]:
-    """Sample every selected GET operation; the results by operation label."""
+    """Sample every selected GET operation; the results by operation label. The 2xx answers the
+    fuzzer already had are samples too (real answers to valid requests, one at a time): an
+    operation they decide is not sent anything, and one they started needs fewer (and no
+    warm-up: the service has served it)."""
     opts = run.options("reliability/latency-p95")
     budget, planned, warmup = float(opts["budget-ms"]), int(opts["samples"]), int(opts["warmup"])
+    seen: dict[str, list[float]] = {}
+    for o in run.observed:
+        if o.origin == "fuzz" and o.operation is not None and o.exchange.ok and o.exchange.elapsed_ms is not None:
+            seen.setdefault(o.operation, []).append(o.exchange.elapsed_ms)
     results: dict[str, Samples] = {}
     for op in run.selected:
         if op.method != "get" or planned <= 0:
             continue
         lbl = label(op)
+        prior = seen.get(lbl, [])[:planned]
+        found = results[lbl] = Samples(list(prior), sum(ms > budget for ms in prior))
+        found.verdict = decided(len(found.values), found.over)
+        if found.verdict is not None:
+            continue
         attempt = run.requests.first_success(prober, lbl) if run.requests is not None else None
         if attempt is None or attempt.built is None:
-            results[lbl] = Samples([], skipped=attempt.why_not() if attempt is not None else "no valid request")
+            found.skipped = attempt.why_not() if attempt is not None else "no valid request"
             continue
-        for _ in range(warmup):
+        for _ in range(warmup if len(prior) < warmup else 0):
             prober.send(attempt.built, lbl, origin="probe:warmup")
-        found = results[lbl] = Samples([])
-        for _ in range(planned):
+        for _ in range(planned - len(found.values)):
             ex = prober.send(attempt.built, lbl, origin="sample")
             if ex is None:
                 if not prober.allowed(lbl):

@@ -219,11 +219,14 @@ class _Saturation:
     """Spends requests on new information. Once an operation's scenario in a unit phase
     (examples, coverage, fuzzing) has failed, every later answer is weighed: one that fails in a
     way not seen before (check, failure class, operation and identity, from any phase) is news;
-    once ``limit`` answers in a row after a failure brought none, the scenario's time slice is
-    ended, and the engine stops it as it stops an operation whose share of the budget is spent,
-    keeping what it found. Until its first failure a scenario runs in full, so the failure the
-    Schemathesis CLI stops at (it stops every scenario at its first one) is always reached; the
-    next ``limit`` answers look for more. The stateful phase is left alone."""
+    once ``limit`` error answers (4xx/5xx) in a row after a failure brought none, the scenario's
+    time slice is ended, and the engine stops it as it stops an operation whose share of the
+    budget is spent, keeping what it found. Until its first failure a scenario runs in full, so
+    the failure the Schemathesis CLI stops at (it stops every scenario at its first one) is
+    always reached. A success neither counts nor resets: inputs the service accepts reach its
+    own code (a crash on a long name hides behind a schema drift on every 201), while a wall of
+    refusals (an auth error, a 501, the same 422 for every variant) says nothing new. The
+    stateful phase is left alone."""
 
     def __init__(self, limit: int) -> None:
         import threading
@@ -244,7 +247,7 @@ class _Saturation:
             try:
                 original(ctx, recorder, **kwargs)
             finally:
-                self.after(ctx, recorder, kwargs["case"].id)
+                self.after(ctx, recorder, kwargs["case"].id, kwargs["response"].status_code)
 
         unit_case.validate_case = validate_case
         try:
@@ -252,7 +255,7 @@ class _Saturation:
         finally:
             unit_case.validate_case = original
 
-    def after(self, ctx: Any, recorder: Any, case_id: str) -> None:
+    def after(self, ctx: Any, recorder: Any, case_id: str, status: int = 500) -> None:
         from schemathesis.engine import Status
 
         keys = {_failure_key(node) for node in recorder.checks.get(case_id) or () if node.status == Status.FAILURE and node.failure_info is not None}
@@ -260,14 +263,16 @@ class _Saturation:
         with self.lock:
             news = bool(keys - self.known)
             self.known |= keys
-            if news or (rid not in self.streaks and not keys):
-                self.streaks[rid] = 0 if news else self.streaks.get(rid, 0)
-                if not news:
-                    return  # no failure in this scenario yet: it runs on
-            else:
-                self.streaks[rid] = self.streaks.get(rid, 0) + 1
             if news:
+                self.streaks[rid] = 0
                 return
+            if rid not in self.streaks:
+                if not keys:
+                    return  # no failure in this scenario yet: it runs on
+                self.streaks[rid] = 0  # its first failure, already known from elsewhere: the count starts
+            if status < 400:
+                return  # a success explores the service's own code: it neither counts nor excuses
+            self.streaks[rid] += 1
             if self.streaks[rid] < self.limit:
                 return
             self.stopped[rid] = len(recorder.interactions)
@@ -555,6 +560,7 @@ def _exchange(request: Any, response: Any) -> Exchange:
         out.status = response.status_code
         out.response_headers = {k: ", ".join(v) if isinstance(v, list) else str(v) for k, v in response.headers.items()}
         out.response_body = excerpt(response.content)
+        out.keep_error_body(response.content)
         out.elapsed_ms = round(response.elapsed * 1000, 1)
     return out
 

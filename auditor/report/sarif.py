@@ -65,7 +65,7 @@ def _rule(rule_id: str, report: Report) -> dict[str, Any]:
         "help": {"text": help_text, "markdown": f"**{r.summary}**\n\n```\n{help_text}\n```\n\nFix hint: {r.hint}"},
         "helpUri": help_uri(r.id),
         "defaultConfiguration": {"level": LEVEL[r.severity.value]},
-        "properties": {"tags": [r.family, r.source.value]},
+        "properties": {"tags": list(dict.fromkeys([r.family, r.source.value]))},  # diff/ rules: family and source are both "diff"
     }
 
 

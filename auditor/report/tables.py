@@ -29,6 +29,14 @@ def stats_lines(report: Report) -> list[str]:
             ],
         )
         lines.append("")
+    diff = stats.get("diff")
+    if diff:
+        lines.append(f"diff: {diff['matched']} operations in both versions, {diff['removed']} removed, {diff['added']} added")
+        if diff.get("truncated"):
+            lines.append("diff: the schemas were too large to compare completely; some changes may be missing")
+        for side, count in (diff.get("unresolved_refs") or {}).items():
+            lines.append(f"diff: {count} $ref(s) of the {side} document could not be followed and were compared as empty schemas (`auditor lint` says which)")
+        lines.append("")
     live = stats.get("live") or {}
     for note in live.get("notes") or []:
         lines.append(f"live: {note}")

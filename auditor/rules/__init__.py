@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from auditor.rules.registry import REGISTRY, Option, Registry, Rule, Violation, fuzzer_rule, live_check, rule
+from auditor.rules.registry import REGISTRY, Option, Registry, Rule, Violation, diff_rule, fuzzer_rule, live_check, rule
 
-__all__ = ["REGISTRY", "Option", "Registry", "Rule", "Violation", "fuzzer_rule", "live_check", "rule", "load_builtin_rules"]
+__all__ = ["REGISTRY", "Option", "Registry", "Rule", "Violation", "diff_rule", "fuzzer_rule", "live_check", "rule", "load_builtin_rules"]
 
 _LOADED = False
 _INFRA = {"registry"}

@@ -1,6 +1,7 @@
 """Helpers shared by several rule families and by the live checks: status classes, property-name
-comparison, schema resolution, rate-limit header names, health endpoint paths and the
-idempotency key of an operation. (Rule modules import from here, never from each other.)"""
+comparison, schema resolution, rate-limit header names, health endpoint paths, the idempotency
+key of an operation and where a deprecation's sunset date is written. (Rule modules import from
+here, never from each other.)"""
 
 from __future__ import annotations
 
@@ -45,8 +46,11 @@ def is_ratelimit_header(name: str) -> bool:
 # --- health endpoints ---
 
 _PREFIX = r"^(?:/[^/{}]+)*?/"
-LIVENESS = _PREFIX + r"_?(?:health(?:z|check|-check)?|livez?|liveness|ping|heartbeat|alive|health/live(?:ness)?|actuator/health(?:/liveness)?)(?:\.json)?/?$"
-READINESS = _PREFIX + r"_?(?:readyz?|readiness|health/ready(?:iness)?|actuator/health/readiness)(?:\.json)?/?$"
+# `_*...` both sides: Mozilla's `/__heartbeat__` and `/__lbheartbeat__` (Kinto, Dockerflow) count
+LIVENESS = (
+    _PREFIX + r"_*(?:health(?:z|check|-check)?|livez?|liveness|ping|(?:lb)?heartbeat|alive|health/live(?:ness)?|actuator/health(?:/liveness)?)_*(?:\.json)?/?$"
+)
+READINESS = _PREFIX + r"_*(?:readyz?|readiness|health/ready(?:iness)?|actuator/health/readiness)_*(?:\.json)?/?$"
 _LIVENESS = re.compile(LIVENESS, re.IGNORECASE)
 _READINESS = re.compile(READINESS, re.IGNORECASE)
 
@@ -77,3 +81,8 @@ def key_param(ctx: Context, op: OperationRef, names: list[str]) -> Param | None:
         if p is not None:
             return p
     return None
+
+
+# --- deprecation ---
+
+SUNSET_EXTENSIONS = ["x-sunset", "x-deprecation-date", "x-sunset-date"]  # operation extensions holding the sunset date (oasdiff: x-sunset)

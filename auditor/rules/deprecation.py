@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from auditor.document.context import Context
+from auditor.rules._shared import SUNSET_EXTENSIONS
 from auditor.rules.registry import Option, Violation, rule
 
 DEPRECATION_HEADERS = ["Deprecation", "Sunset", "azure-deprecating"]
-SUNSET_EXTENSIONS = ["x-sunset", "x-deprecation-date", "x-sunset-date"]
 REPLACEMENT_EXTENSIONS = ["x-replaced-by", "x-replacement", "x-deprecated-by"]
 REPLACEMENT = (
     r"(?i)\b(instead|replaced\s+(by|with)|replacement|superseded|successor|migrat\w*\s+to|moved\s+to|switch\s+to|in\s+favou?r\s+of|use\s+the\s+new|prefer)\b"

@@ -412,7 +412,7 @@ def number_bounded(ctx: Context):
     Fix: add the range the operation actually supports.
     """
     for node, ops in request_nodes(ctx):
-        if not node.types or not node.types <= {"integer", "number", "null"} or node.enumerated:
+        if not node.types & {"integer", "number"} or not node.types <= {"integer", "number", "null"} or node.enumerated:
             continue
         low = node.has("minimum") or isinstance(node.get("exclusiveMinimum"), (int, float)) and not isinstance(node.get("exclusiveMinimum"), bool)
         high = node.has("maximum") or isinstance(node.get("exclusiveMaximum"), (int, float)) and not isinstance(node.get("exclusiveMaximum"), bool)

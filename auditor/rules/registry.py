@@ -83,6 +83,7 @@ class Rule:
     mutates: bool = False  # a probe that sends unsafe methods (off under --read-only)
     setting: str | None = None  # the `live:` setting that switches a probe on (probes, sampling, probe-rate-limit)
     order: int = 0  # probes run in this order
+    after_changes: bool = False  # a diff rule that reads the other diff rules' breaking findings
 
     @property
     def family(self) -> str:
@@ -145,9 +146,30 @@ def rule(
     registry: Registry | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Register a static rule: ``fn(ctx)`` yields ``Violation``s; its docstring is its documentation."""
+    return _decorator(registry, rule_id, severity, summary=summary, hint=hint, options=tuple(options), heavy=heavy)
+
+
+def diff_rule(
+    rule_id: str,
+    *,
+    severity: str,
+    summary: str,
+    hint: str,
+    options: Iterable[Option] = (),
+    after_changes: bool = False,
+    registry: Registry | None = None,
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a rule of ``auditor diff``: its function takes the pair of documents (a
+    ``DiffContext``, auditor/diff/pair.py) and yields ``Change``s; ``lint`` never runs it. An
+    ``after_changes`` rule runs once the others are done and reads their breaking findings."""
+    return _decorator(registry, rule_id, severity, summary=summary, hint=hint, options=tuple(options), source=Source.DIFF, after_changes=after_changes)
+
+
+def _decorator(registry: Registry | None, rule_id: str, severity: str, **fields: Any) -> Callable[[CheckFn], CheckFn]:
+    """The decorator that registers the function it decorates (its docstring is the rule's doc)."""
 
     def decorate(fn: CheckFn) -> CheckFn:
-        _add(registry, fn, rule_id, severity, fn.__doc__ or "", getattr(fn, "__module__", ""), summary=summary, hint=hint, options=tuple(options), heavy=heavy)
+        _add(registry, fn, rule_id, severity, fn.__doc__ or "", getattr(fn, "__module__", ""), **fields)
         return fn
 
     return decorate
@@ -178,27 +200,19 @@ def live_check(
     the audit's business."""
     if on not in LIVE_HOOKS:
         raise ValueError(f"live check {rule_id!r}: on={on!r}, expected one of {', '.join(LIVE_HOOKS)}")
-
-    def decorate(fn: CheckFn) -> CheckFn:
-        _add(
-            registry,
-            fn,
-            rule_id,
-            severity,
-            fn.__doc__ or "",
-            getattr(fn, "__module__", ""),
-            summary=summary,
-            hint=hint,
-            options=tuple(options),
-            source=Source.LIVE,
-            hook=on,
-            mutates=mutates,
-            setting=setting,
-            order=order,
-        )
-        return fn
-
-    return decorate
+    return _decorator(
+        registry,
+        rule_id,
+        severity,
+        summary=summary,
+        hint=hint,
+        options=tuple(options),
+        source=Source.LIVE,
+        hook=on,
+        mutates=mutates,
+        setting=setting,
+        order=order,
+    )
 
 
 def fuzzer_rule(rule_id: str, *, severity: str, summary: str, hint: str, codes: Iterable[str] = (), doc: str, registry: Registry | None = None) -> Rule:

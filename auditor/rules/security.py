@@ -321,8 +321,10 @@ def no_credentials_in_url(ctx: Context):
     What it checks: apiKey security schemes with `in: query`, and query or path parameters whose
     name is a credential (`token`, `access_token`, `api_key`, `password`, `client_secret`,
     `session_token`, ... option `names`, matched against the whole name so `page_token`,
-    `next_token` and resource ids such as `session_id` or Twilio's `Sid` are not flagged). Works on Swagger 2.0 and OpenAPI 3.x; a parameter defined
-    once as a component is reported once.
+    `next_token` and resource ids such as `session_id` or Twilio's `Sid` are not flagged). A
+    plain `token` (or `_token`) beside a page-size parameter (`limit`, `page_size`, `per_page`,
+    ...) is the next page's cursor, not a credential (Kinto, Airflow). Works on Swagger 2.0 and
+    OpenAPI 3.x; a parameter defined once as a component is reported once.
 
     Why it matters: URLs are written to access logs, proxy logs, browser history and `Referer`
     headers; a credential there leaks (OWASP API2, API8).
@@ -344,9 +346,17 @@ def no_credentials_in_url(ctx: Context):
                 yield Violation(f"security scheme {name!r} sends the API key in the query string", at.child("in"))
     pattern = re.compile(ctx.options.get("names", CREDENTIAL_NAMES))
     for op in ctx.operations():
-        for p in ctx.parameters(op):
+        params = ctx.parameters(op)
+        paged = any(PAGE_SIZE.match(p.name) for p in params if p.location == "query")
+        for p in params:
             if p.location in ("query", "path") and pattern.search(p.name):
+                if paged and CURSOR.match(p.name):
+                    continue  # `token` beside `limit`: the next page's cursor (Kinto's _token, Airflow's token)
                 yield Violation(f"{p.location} parameter {p.name!r} carries a credential in the URL", p.at, operation=op)
+
+
+PAGE_SIZE = re.compile(r"(?i)^_?(limit|page[-_]?size|per[-_]?page|max[-_]?results|count)$")
+CURSOR = re.compile(r"(?i)^_?(token|next[-_]?token)$")
 
 
 def _server_urls(ctx: Context) -> Iterator[tuple[str, At, dict]]:

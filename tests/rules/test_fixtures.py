@@ -1,7 +1,8 @@
 """Registry-driven: every static rule has fixtures/rules/<family>/<name>/{bad,good}.yaml (and an
 optional rule-options.yaml with this rule's options). On bad.yaml the rule finds exactly what
 expected.txt beside it lists (rule, file:line:col, pointer, message, operations); on good.yaml it
-finds nothing; a rule without its fixtures or its snapshot fails here. After a deliberate change
+finds nothing; a rule without its fixtures or its snapshot fails here. A diff rule has old.yaml
+too: it finds the snapshot on old -> bad and nothing on old -> good. After a deliberate change
 rewrite the snapshots with AUDITOR_UPDATE_SNAPSHOTS=1 python -m pytest tests/rules/test_fixtures.py
 and read the diff."""
 
@@ -11,14 +12,15 @@ from dataclasses import replace
 
 import pytest
 from conftest import FIXTURES
-from rule_helpers import assert_snapshot, findings_of
+from rule_helpers import assert_snapshot, diff_findings_of, findings_of
 
 from auditor.document.parse import parse
-from auditor.model import Operation
+from auditor.model import Operation, Source
 from auditor.rules import load_builtin_rules
 
 REGISTRY = load_builtin_rules()
-STATIC = [r for r in REGISTRY if r.check is not None and r.source.value == "lint"]
+STATIC = [r for r in REGISTRY if r.check is not None and r.source in (Source.LINT, Source.DIFF)]  # live checks: tests/test_live_*.py
+DIFF = [r for r in STATIC if r.source is Source.DIFF]
 
 
 def _fixture_dir(rule_id: str):
@@ -33,13 +35,16 @@ def _run(rule, name: str):
         pytest.fail(f"missing {path}")
     opt_file = path.parent / "rule-options.yaml"
     options = parse(opt_file.read_bytes(), str(opt_file)).data if opt_file.is_file() else None
+    if rule.source is Source.DIFF:
+        return diff_findings_of(path.parent / "old.yaml", path, rule.id, options or {})
     return findings_of(path, rule.id, options or {})
 
 
 @pytest.mark.parametrize("rule", STATIC, ids=lambda r: r.id)
 def test_rule_has_fixtures(rule):
     d = _fixture_dir(rule.id)
-    missing = [n for n in ("bad.yaml", "good.yaml") if not (d / n).is_file()]
+    names = ("old.yaml", "bad.yaml", "good.yaml") if rule.source is Source.DIFF else ("bad.yaml", "good.yaml")
+    missing = [n for n in names if not (d / n).is_file()]
     assert not missing, f"{rule.id}: missing {', '.join(missing)} in {d}"
 
 
@@ -81,3 +86,11 @@ def test_snapshot_catches_a_changed_finding(change):
     changed = [c for c in [change(findings[0]), *findings[1:]] if c is not None]
     with pytest.raises(AssertionError):
         assert_snapshot(changed, snapshot, update=False)
+
+
+@pytest.mark.parametrize("rule", DIFF, ids=lambda r: r.id)
+def test_diff_rule_silent_on_itself(rule):
+    """A document compared with itself has no changes, for every diff rule's fixtures."""
+    d = _fixture_dir(rule.id)
+    for name in ("old.yaml", "bad.yaml", "good.yaml"):
+        assert diff_findings_of(d / name, d / name, rule.id) == [], f"{rule.id}: {name} against itself"

@@ -6,7 +6,21 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.mark.parametrize("path", ["/health", "/api/v1/healthz", "/livez", "/actuator/health", "/health/live", "/PING", "/_ping", "/status/health.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/health",
+        "/api/v1/healthz",
+        "/livez",
+        "/actuator/health",
+        "/health/live",
+        "/PING",
+        "/_ping",
+        "/status/health.json",
+        "/__heartbeat__",
+        "/v1/__lbheartbeat__",
+    ],
+)
 def test_liveness_paths(lint, path):
     spec = f"""
     openapi: 3.0.3

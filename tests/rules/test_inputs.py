@@ -151,3 +151,13 @@ def test_an_unresolvable_ref_is_not_an_empty_schema(lint):
     spec = _body('{$ref: "#/components/schemas/Missing"}')
     assert lint(spec, "inputs/request-schemas-defined") == []
     assert len(lint(_body("{}"), "inputs/request-schemas-defined")) == 1
+
+
+def test_a_null_branch_of_a_nullable_number_is_not_an_unbounded_number(lint):
+    """OpenAPI 3.1 nullable fields are `anyOf: [{...}, {type: "null"}]`: the null branch has no
+    number to bound (Prefect's document had 500 such findings)."""
+    spec = _body(
+        "{type: object, properties: {n: {anyOf: [{type: integer, minimum: 0, maximum: 9}, {type: 'null'}]}, m: {type: ['number', 'null']}}}",
+        "3.1.0",
+    )
+    assert [f.message for f in lint(spec, "inputs/number-bounded")] == ["number property 'm' has no minimum or maximum"]

@@ -240,3 +240,22 @@ def test_security_schemes_mapping_behind_a_ref_is_followed(lint, write):
     assert lint(spec, "security/schemes-defined") == []
     [weak] = lint(spec, "security/no-weak-schemes")
     assert weak.location.file.endswith("schemes.yaml") and weak.location.pointer == "/basic/scheme"
+
+
+def test_a_token_beside_a_page_size_is_a_cursor_not_a_credential(lint):
+    spec = """
+    openapi: 3.0.3
+    info: {title: t, version: 1.0.0}
+    paths:
+      /records:
+        get:
+          parameters:
+            - {name: _limit, in: query, schema: {type: integer}}
+            - {name: _token, in: query, schema: {type: string}}
+          responses: {"200": {description: ok}}
+      /login:
+        get:
+          parameters: [{name: token, in: query, schema: {type: string}}]
+          responses: {"200": {description: ok}}
+    """
+    assert [str(f.operation) for f in lint(spec, "security/no-credentials-in-url")] == ["GET /login"]

@@ -30,12 +30,13 @@ from auditor.rules.registry import Option, live_check
 def latency_p95(live: LiveContext, answers: list[Observed]) -> Iterator[Issue]:
     """
     What it checks: per operation, p50/p95/p99/max (nearest rank) over every response seen, and
-    a sampling pass of sequential requests to safe operations (GET), after a warm-up. Sampling
-    stops as soon as the verdict is decided either way (after n samples with k over budget, a k
+    a sampling pass of sequential requests to safe operations (GET), after a warm-up; the 2xx
+    answers the fuzzer already had count as samples. Sampling stops as soon as the verdict is
+    decided either way (after n samples with k over budget, a k
     that large, or that small, would be unlikely if exactly 5 % of answers were over budget):
     a slow operation is decided after 10 samples, a fast one after 59 at most `samples`. An
     operation decided over budget is a finding. Without a sampling verdict, the p95 of the
-    successful samples (or, for operations that are not sampled, of every 2xx answer) is judged
+    samples (or, for operations that are not sampled, of every 2xx answer) is judged
     against `budget-ms` when there are at least `min-samples`; with fewer, the operation is
     reported as not tested (info).
 
@@ -53,13 +54,14 @@ def latency_p95(live: LiveContext, answers: list[Observed]) -> Iterator[Issue]:
     values: dict[str, list[float]] = defaultdict(list)
     slowest: dict[str, Observed] = {}
     for o in answers:
-        if o.operation is None or o.exchange.elapsed_ms is None or not o.exchange.ok:
+        if o.operation is None or o.exchange.elapsed_ms is None or not o.exchange.ok or o.origin not in ("fuzz", "sample"):
             continue
-        if (o.operation in sampled) != (o.origin == "sample"):
-            continue
-        values[o.operation].append(o.exchange.elapsed_ms)
+        if o.operation not in sampled:
+            values[o.operation].append(o.exchange.elapsed_ms)
         if o.operation not in slowest or o.exchange.elapsed_ms > (slowest[o.operation].exchange.elapsed_ms or 0):
             slowest[o.operation] = o
+    for lbl, taken in sampled.items():
+        values[lbl] = taken.values
     for lbl in sorted(set(values) | set(sampled), key=op_sort):
         found = values.get(lbl, [])
         samples = sampled.get(lbl)

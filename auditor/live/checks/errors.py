@@ -166,7 +166,7 @@ def live_no_leak(live: LiveContext, o: Observed) -> Iterator[Issue]:
 
     Fix: catch errors at the edge; for database errors also use parameterised queries.
     """
-    leak = find_leak(o.exchange.response_body)
+    leak = find_leak(o.exchange.body_text)
     if leak is not None:
         yield Issue(
             f"{o.exchange.status} answer leaks a {leak.what} {leak.kind}: {leak.excerpt[:200]}",
@@ -188,7 +188,7 @@ def _media_type(o: Observed) -> str:
 
 def _json_body(o: Observed) -> Any:
     """The body as JSON when it is (or says it is) JSON; ``_NOT_JSON`` when it cannot be parsed."""
-    text = o.exchange.response_body or ""
+    text = o.exchange.body_text or ""
     if "json" not in _media_type(o) and text.lstrip()[:1] not in ("{", "["):
         return _NOT_JSON
     try:
