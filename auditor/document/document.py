@@ -229,12 +229,12 @@ class Document:
 
     def _load_from_tree(self, name: str, url: str, at: At, ref: str) -> str | None:
         """A relative ``$ref`` of a document read from git: the file at the same revision, inside
-        the root document's folder there (or the --ref-root folder)."""
+        the repository (or the --ref-root folder)."""
         assert self.tree is not None
-        target = self.tree.join(name, url)
-        if target is None:
+        target, inside = self.tree.join(name, url)
+        if not inside:
             where = f"folder {self.tree.root_dir}/" if self.tree.root_dir else "the repository"
-            self._problem(at, ref, "not-allowed", f"it points outside {where} at {self.tree.ref} (widen with --ref-root DIR)")
+            self._problem(at, ref, "not-allowed", f"it points outside {where} at {self.tree.ref} (widen with --ref-root DIR)", target)
             return None
         return self._add(self.tree.name(target), target, at, ref, read=self.tree.read)
 

@@ -76,7 +76,7 @@ def ref_resolvable(ctx: Context):
     "contract/ref-allowed",
     severity="error",
     summary="External $refs stay inside the repository (or --ref-root); remote refs are not fetched by default",
-    hint="vendor the referenced file into the spec's folder, or allow it with --ref-root DIR / --allow-remote-refs",
+    hint="vendor the referenced file into the repository, or allow it with --ref-root DIR / --allow-remote-refs",
 )
 def ref_allowed(ctx: Context):
     """
