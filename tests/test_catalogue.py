@@ -68,6 +68,8 @@ def test_a_file_whose_name_looks_like_a_pattern_is_taken_as_written(cli, write, 
     assert _paths(r.out) == ["api[v1].yaml"]
 
 
+@pytest.mark.corpus
+@pytest.mark.slow
 def test_jobs_2_gives_the_report_of_jobs_1(cli, write, tmp_path):
     """The same JSON report, byte for byte, with documents linted in worker processes, in the
     order given (not the order the workers finish: the largest documents start first)."""
