@@ -16,6 +16,7 @@ import typer
 from auditor import __version__
 from auditor.cli_options import (
     AllowRemoteRefsOpt,
+    AuthOpt,
     BaselineOpt,
     BaseUrlOpt,
     ConfigOpt,
@@ -38,6 +39,7 @@ from auditor.cli_options import (
     RequestTimeoutOpt,
     RuleOpt,
     SeedOpt,
+    ShardOpt,
     SpecArg,
     SpecsArg,
     SummaryOnlyOpt,
@@ -213,12 +215,14 @@ def fuzz(
     workers: WorkersOpt = 1,
     request_timeout: RequestTimeoutOpt = 10.0,
     header: HeaderOpt = None,
+    auth: AuthOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
+    shard: ShardOpt = None,
     phases: PhasesOpt = None,
     rate_limit: RateLimitOpt = None,
     tls_verify: TlsVerifyOpt = True,
-    max_repeats: MaxRepeatsOpt = 10,
+    max_repeats: MaxRepeatsOpt = 3,
     format: FormatOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = "error",
@@ -235,7 +239,23 @@ def fuzz(
     check_fail_on(fail_on)
     parse_outputs(format, output)  # bad --format/--output fail before the run, not after it
     options = fuzz_options(
-        base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack, max_repeats
+        base_url=base_url,
+        max_examples=max_examples,
+        seed=seed,
+        max_time=max_time,
+        workers=workers,
+        request_timeout=request_timeout,
+        header=header,
+        auth=auth,
+        include=include,
+        exclude=exclude,
+        shard=shard,
+        phases=phases,
+        rate_limit=rate_limit,
+        tls_verify=tls_verify,
+        config=config,
+        pack=pack,
+        max_repeats=max_repeats,
     )
     with Progress() as progress:
         report = run_fuzz(spec, options, progress)
@@ -264,12 +284,14 @@ def audit(
     workers: WorkersOpt = 1,
     request_timeout: RequestTimeoutOpt = 10.0,
     header: HeaderOpt = None,
+    auth: AuthOpt = None,
     include: IncludeOpt = None,
     exclude: ExcludeOpt = None,
+    shard: ShardOpt = None,
     phases: PhasesOpt = None,
     rate_limit: RateLimitOpt = None,
     tls_verify: TlsVerifyOpt = True,
-    max_repeats: MaxRepeatsOpt = 10,
+    max_repeats: MaxRepeatsOpt = 3,
     format: FormatOpt = None,
     output: OutputOpt = None,
     fail_on: FailOnOpt = "error",
@@ -295,22 +317,28 @@ def audit(
     live = None
     if base_url is not None:
         live = fuzz_options(
-            base_url,
-            max_examples,
-            seed,
-            max_time,
-            workers,
-            request_timeout,
-            header,
-            include,
-            exclude,
-            phases,
-            rate_limit,
-            tls_verify,
-            config,
-            pack,
-            max_repeats,
+            base_url=base_url,
+            max_examples=max_examples,
+            seed=seed,
+            max_time=max_time,
+            workers=workers,
+            request_timeout=request_timeout,
+            header=header,
+            auth=auth,
+            include=include,
+            exclude=exclude,
+            shard=shard,
+            phases=phases,
+            rate_limit=rate_limit,
+            tls_verify=tls_verify,
+            config=config,
+            pack=pack,
+            max_repeats=max_repeats,
         )
+    elif shard is not None:
+        from auditor.live.select import Shard
+
+        Shard.parse(shard)  # a bad --shard is an error even when nothing is fuzzed
     options = AuditOptions(read_only=read_only, probe_rate_limit=probe_rate_limit)
     if live is None:
         report = run_audit(spec, lint_options, None, options)
@@ -325,6 +353,27 @@ def audit(
 
     sys.stderr.write(summary(report))
     raise typer.Exit(code)
+
+
+@app.command()
+def merge(
+    reports: Annotated[
+        list[str], typer.Argument(help="JSON reports of one command and auditor version: paths, or quoted glob patterns such as 'shards/**/*.json'.")
+    ],
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = "error",
+    baseline: BaselineOpt = None,
+) -> None:
+    """Join the JSON reports of a sharded run (`fuzz`/`audit --shard I/N`) into one report and one exit code."""
+    from auditor.baseline_file import apply_file
+    from auditor.cli_output import check_fail_on, parse_outputs
+    from auditor.merge import merge_files
+
+    check_fail_on(fail_on)
+    parse_outputs(format, output)
+    report = apply_file(merge_files(reports), baseline)
+    raise typer.Exit(emit(report, format, output, fail_on))
 
 
 def _check_rules(ids: list[str] | None) -> list[str] | None:

@@ -74,6 +74,14 @@ HeaderOpt = Annotated[
         "--header", "-H", help="'Name: value' sent with every request (repeatable); ${VAR} is read from the environment. Secrets are masked in every output."
     ),
 ]
+AuthOpt = Annotated[
+    Optional[str],
+    typer.Option("--auth", help="HTTP Basic credentials 'USER:PASS' sent with every request; ${VAR} is read from the environment. Masked in every output."),
+]
+ShardOpt = Annotated[
+    Optional[str],
+    typer.Option("--shard", help="Test only the I-th of N shares of the operations, e.g. 2/4 (a CI matrix of N jobs; join the reports with `auditor merge`)."),
+]
 IncludeOpt = Annotated[
     Optional[list[str]],
     typer.Option("--include", help="Test only matching operations (repeatable): METHOD, /path-glob, 'METHOD /path-glob', tag:NAME, id:operationId."),
@@ -93,10 +101,28 @@ MaxRepeatsOpt = Annotated[
 
 
 def fuzz_options(
-    base_url, max_examples, seed, max_time, workers, request_timeout, header, include, exclude, phases, rate_limit, tls_verify, config, pack, max_repeats
+    *,
+    base_url,
+    max_examples,
+    seed,
+    max_time,
+    workers,
+    request_timeout,
+    header,
+    auth,
+    include,
+    exclude,
+    shard,
+    phases,
+    rate_limit,
+    tls_verify,
+    config,
+    pack,
+    max_repeats,
 ):
     """The ``FuzzOptions`` for the live options above (one place for `fuzz` and `audit`)."""
     from auditor.live.run import FuzzOptions
+    from auditor.live.select import Shard
 
     return FuzzOptions(
         base_url=base_url,
@@ -106,8 +132,10 @@ def fuzz_options(
         workers=workers,
         request_timeout=request_timeout,
         headers=header or [],
+        auth=auth,
         include=include or [],
         exclude=exclude or [],
+        shard=Shard.parse(shard) if shard is not None else None,
         phases=[phases] if phases else None,
         rate_limit=rate_limit,
         tls_verify=tls_verify,

@@ -28,7 +28,18 @@ from auditor.exceptions import InputError
 from auditor.model import Severity
 from auditor.rules.registry import Registry, Rule
 
-POLICIES_DIR = Path(__file__).resolve().parent.parent / "policies"
+
+def _policies_dir() -> Path:
+    """The built-in packs. An installed auditor has them in ``auditor/policies/`` (the build maps
+    the repository's top-level ``policies/`` there); a checkout (the editable install of ``./run``)
+    has them beside the package. That folder is what ``importlib.resources`` would give for an
+    installed package, without its imports (tempfile, zipfile: milliseconds of every lint)."""
+    package = Path(__file__).resolve().parent
+    installed = package / "policies"
+    return installed if installed.is_dir() else package.parent / "policies"
+
+
+POLICIES_DIR = _policies_dir()
 DEFAULT_PACK = "recommended"
 PROJECT_FILES = ("auditor.yaml", ".auditor.yaml", "auditor.yml")
 _TOP_KEYS = {"extends", "pack", "rules", "overrides", "public", "description", "name", "live"}

@@ -139,6 +139,22 @@ class Finding:
             "fingerprint": self.fingerprint,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """A finding read back from a JSON report (``to_dict``'s inverse; the fingerprint kept)."""
+        op, loc = data.get("operation"), data.get("location")
+        return cls(
+            rule=data["rule"],
+            severity=Severity(data["severity"]),
+            message=data["message"],
+            hint=data.get("hint") or "",
+            source=Source(data.get("source") or "lint"),
+            operation=Operation(op["method"], op["path"]) if op else None,
+            location=Location(loc["file"], loc["pointer"], loc.get("line"), loc.get("column")) if loc else None,
+            evidence=data.get("evidence"),
+            fingerprint=data.get("fingerprint") or "",
+        )
+
 
 def compute_fingerprint(finding: Finding) -> str:
     """Stable identity of a finding: rule, file name, JSON pointer, operation and the message's
@@ -182,6 +198,10 @@ class DocumentInfo:
             "api_version": self.api_version,
             "oas_version": self.oas_version,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DocumentInfo:
+        return cls(data["path"], data.get("title"), data.get("api_version"), data.get("oas_version"))
 
 
 @dataclass(frozen=True)
@@ -248,6 +268,7 @@ class Report:
             "findings": findings(self.findings),
             "suppressed": findings(self.suppressed),
             "checked": list(self.checked),
+            "baselined": findings(self.baselined),
         }
         if self.stats:
             out["stats"] = self.stats

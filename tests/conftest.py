@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import os
 import sys
 import textwrap
 from dataclasses import dataclass
@@ -14,7 +16,31 @@ pytest.register_assert_rewrite("rule_helpers")  # its snapshot comparison shows 
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-CORPUS = ROOT.parent / "shared" / "corpus"
+# the real-world corpus: beside the repository (not in it), or where AUDITOR_CORPUS says
+CORPUS = Path(os.environ.get("AUDITOR_CORPUS") or ROOT.parent / "shared" / "corpus")
+CORPUS_MISSING = f"needs the shared corpus, not found at {CORPUS}"
+SAMPLE_CORPUS = ROOT / "tests" / "data" / "corpus-sample"  # a few real documents that are always here
+
+
+def manifest(folder: Path) -> list[dict[str, str]]:
+    """The rows of ``folder/MANIFEST.tsv`` (the corpus's or the sample's); none when it is absent."""
+    path = folder / "MANIFEST.tsv"
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def sample_documents() -> list[Path]:
+    """The documents of the in-repository corpus sample."""
+    return [SAMPLE_CORPUS / row["path"] for row in manifest(SAMPLE_CORPUS)]
+
+
+def corpus_document(rel: str):
+    """A test parameter for a document of the shared corpus: skipped, with the reason in the
+    summary, when the corpus is not there."""
+    path = CORPUS / rel
+    return pytest.param(path, id=rel, marks=pytest.mark.skipif(not path.is_file(), reason=CORPUS_MISSING))
 
 
 @dataclass

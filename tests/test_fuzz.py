@@ -44,7 +44,8 @@ def drifted_run(tmp_path_factory):
     try:
         with running("drifted", token=SECRET_TOKEN) as service:
             outputs = [f"{name}={out / ('report.' + name)}" for name in FORMATS]
-            args = ["--header", "Authorization: Bearer ${AUDITOR_TEST_TOKEN}", "--header", f"X-Api-Key: {SECRET_KEY}", "--format", "json"]
+            # thorough (no phase ends early): the drifted service's drifts hide behind each other
+            args = ["--header", "Authorization: Bearer ${AUDITOR_TEST_TOKEN}", "--header", f"X-Api-Key: {SECRET_KEY}", "--max-repeats", "0", "--format", "json"]
             for o in outputs:
                 args += ["--output", o]
             result = _fuzz(service.base_url, *args)
@@ -304,16 +305,18 @@ def _schemathesis_cli_failures(base_url: str, folder: Path) -> set[tuple[str, st
 @pytest.mark.slow
 @pytest.mark.live
 def test_repeats_stop_a_phase_and_every_failure_the_schemathesis_cli_finds_stays(drifted_run, tmp_path):
-    """--max-repeats (default 10) ends an operation's examples/coverage/fuzzing phase once that
-    many answers after a failure brought no new one: fewer requests than never stopping, and
-    still every failure the Schemathesis CLI alone finds on the same service and seed (it stops
-    each of those phases at its first failure). The drifted PATCH answers 501 to everything."""
-    _, report, *_ = drifted_run
+    """--max-repeats (default 3) ends an operation's examples/coverage/fuzzing phase once that
+    many error answers after a failure brought no new one: fewer requests than never stopping
+    (the module's run), and still every failure the Schemathesis CLI alone finds on the same
+    service and seed (it stops each of those phases at its first failure). The drifted PATCH
+    answers 501 to everything."""
+    _, everything, *_ = drifted_run
     with running("drifted", token=SECRET_TOKEN) as service:
-        result = _fuzz(service.base_url, "--header", f"Authorization: Bearer {SECRET_TOKEN}", "--max-repeats", "0", "--format", "json")
+        result = _fuzz(service.base_url, "--header", f"Authorization: Bearer {SECRET_TOKEN}", "--format", "json")
     with running("drifted", token=SECRET_TOKEN) as service:
         cli = _schemathesis_cli_failures(service.base_url, tmp_path)
-    everything = json.loads(result.out)
+    report = json.loads(result.out)
+    assert report["stats"]["max_repeats"] == 3
     assert any("PATCH /v1/items/{itemId}" in s for s in report["stats"]["saturated"]), report["stats"]["saturated"]
     assert not everything["stats"]["saturated"]
     assert report["stats"]["requests"] < everything["stats"]["requests"]

@@ -1,8 +1,8 @@
-"""Property-based robustness: mutated real documents (a small sample of /work/shared/corpus entry
-documents) and generated small specs go through the loader, every rule and every report format.
-The only acceptable outcomes are a ``Report`` or a clean ``AuditorError``; any other exception is
-a bug. Hypothesis runs derandomized, without an example database, with its storage in a temp
-folder (nothing is left in the working tree)."""
+"""Property-based robustness: mutated real documents (the corpus sample kept in the repository,
+``tests/data/corpus-sample``) and generated small specs go through the loader, every rule and
+every report format. The only acceptable outcomes are a ``Report`` or a clean ``AuditorError``;
+any other exception is a bug. Hypothesis runs derandomized, without an example database, with
+its storage in a temp folder (nothing is left in the working tree)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, True)
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", _HYPOTHESIS_HOME)
 
 import pytest  # noqa: E402
-from conftest import CORPUS  # noqa: E402
+from conftest import sample_documents  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -38,31 +38,7 @@ FEWER = settings(CI, max_examples=max(1, CI.max_examples // 2))  # byte mutation
 # --- inputs ----------------------------------------------------------------------------------
 
 
-def corpus_sample(limit_bytes: int = 60_000) -> list[Path]:
-    """One entry document per (OAS version, format): the median-sized one under ``limit_bytes``."""
-    manifest = CORPUS / "MANIFEST.tsv"
-    if not manifest.is_file():
-        return []
-    groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
-    lines = manifest.read_text(encoding="utf-8").splitlines()
-    header = lines[0].split("\t")
-    for line in lines[1:]:
-        row = dict(zip(header, line.split("\t")))
-        if row.get("entry") == "yes" and row.get("bytes", "").isdigit() and int(row["bytes"]) < limit_bytes:
-            groups.setdefault((row["oas_version"], row["format"]), []).append((int(row["bytes"]), row["path"]))
-    picked = []
-    for key in sorted(groups):
-        rows = sorted(groups[key])
-        picked.append(CORPUS / rows[len(rows) // 2][1])
-    return [p for p in picked if p.is_file()]
-
-
-SAMPLE = corpus_sample()
-
-
-def _need_corpus() -> None:
-    if not SAMPLE:
-        pytest.skip(f"corpus not found at {CORPUS}: mutated corpus documents not tested")
+SAMPLE = sample_documents()
 
 
 OPENAPI_WORDS = [
@@ -412,7 +388,6 @@ def _dump(data) -> bytes:
 @FEWER
 @given(st.data())
 def test_mutated_corpus_bytes(workdir, config, data):
-    _need_corpus()
     source = data.draw(st.sampled_from(SAMPLE), label="document")
     mutated = data.draw(byte_mutations(source.read_bytes()), label="mutated")
     check(workdir, config, source.name, mutated)
@@ -423,7 +398,6 @@ def test_mutated_corpus_bytes(workdir, config, data):
 @CI
 @given(st.data())
 def test_mutated_corpus_trees(workdir, config, data):
-    _need_corpus()
     from auditor.document.parse import parse
 
     source = data.draw(st.sampled_from(SAMPLE), label="document")
@@ -449,8 +423,6 @@ def test_small_specs_as_mutated_yaml(workdir, config, doc, eol, data):
     check(workdir, config, "openapi.yaml", data.draw(byte_mutations(text), label="mutated"))
 
 
-@pytest.mark.corpus
 def test_sample_is_varied():
-    """The corpus sample covers both formats and every OAS family present (when it exists)."""
-    _need_corpus()
+    """The corpus sample covers both formats."""
     assert {p.suffix for p in SAMPLE} >= {".json", ".yaml"} and len(SAMPLE) >= 3

@@ -109,7 +109,7 @@ def audit(
     fuzz_share = max(1.0, budget * FUZZ_SHARE - (time.monotonic() - started))
     fuzz_options = replace(fuzz_options, lint_options=lint_options, document=document, max_time=fuzz_share)
     registry = load_builtin_rules()
-    run = LiveRun(document, config, registry, settings, select(document, fuzz_options.include, fuzz_options.exclude))
+    run = LiveRun(document, config, registry, settings, select(document, fuzz_options.include, fuzz_options.exclude, fuzz_options.shard))
 
     def record(label: str, exchange: Any, mode: str | None) -> None:
         run.observed.append(Observed(label, exchange, "fuzz", mode))
@@ -118,7 +118,7 @@ def audit(
     with fuzz_session(spec_path, fuzz_options, on_tick, on_exchange=record) as fuzzed:
         fuzz_report = fuzzed.report
         fuzz_answers = len(run.observed)
-        run.requests = ValidRequests(run.observed, fuzzed.session.positive_requests, key_header_of(run))
+        run.requests = ValidRequests(run.observed, fuzzed.session.positive_requests if fuzzed.session else None, key_header_of(run))
         probes = _live_rules(run, "probe")
         if on_stage is not None:
             names = [r.id for r in probes] + (["sampling"] if settings["sampling"] else [])
@@ -169,7 +169,7 @@ def audit(
         shown = "; ".join(dict.fromkeys(prober.errors[:20]))
         notes.append(f"probes: {len(prober.errors)} request(s) got no answer: {shown}" + ("; …" if len(prober.errors) > 20 else ""))
     sources = Counter(o.origin for o in run.observed[fuzz_answers:])
-    latency = latency_table(run.observed)
+    latency = latency_table(run.observed, run.samples)
     live_stats = {
         **fuzz_report.stats,
         "read_only": read_only,

@@ -4,7 +4,7 @@ static and live findings, requests, 5xx answers and rate-limit headers seen."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from auditor.document.document import Document
@@ -14,18 +14,17 @@ from auditor.live.model import Observed
 from auditor.model import Finding, Source
 
 
-def latency_table(observed: Iterable[Observed]) -> dict[str, dict[str, Any]]:
-    """Per operation: answers, p50/p95/p99/max over every answer (ms), and the sampling pass's
-    successful samples with their p95."""
+def latency_table(observed: Iterable[Observed], samples: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Per operation: answers, p50/p95/p99/max over every answer (ms), and the samples the p95
+    verdict was made on (the sampling pass's, with the fuzzer's 2xx answers it counted) with their
+    p95."""
     every: dict[str, list[float]] = defaultdict(list)
-    sampled: dict[str, list[float]] = defaultdict(list)
+    sampled: dict[str, list[float]] = {label: list(s.values) for label, s in (samples or {}).items()}
     for o in observed:
         ms = o.exchange.elapsed_ms
         if o.operation is None or ms is None:
             continue
         every[o.operation].append(ms)
-        if o.origin == "sample" and o.exchange.ok:
-            sampled[o.operation].append(ms)
     table = {}
     for label in sorted(every, key=op_sort):
         values = every[label]

@@ -21,7 +21,7 @@ from auditor import __version__
 from auditor.exceptions import InputError, UsageError
 from auditor.live.schemathesis_adapter import ALL_PHASES, Tick
 from auditor.live.secrets import Masker, parse_headers
-from auditor.live.select import select
+from auditor.live.select import Shard, select
 from auditor.model import Report
 
 if TYPE_CHECKING:
@@ -41,13 +41,15 @@ class FuzzOptions:
     workers: int = 1
     request_timeout: float = 10.0
     headers: list[str] = field(default_factory=list)  # "Name: value", ${VAR} from the environment
+    auth: str | None = None  # "USER:PASS" for HTTP Basic, ${VAR} from the environment
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
+    shard: Shard | None = None  # --shard I/N: only this share of the selected operations
     phases: list[str] | None = None
     rate_limit: str | None = None
     tls_verify: bool = True
     read_only: bool = False  # only safe methods are sent (the caller excludes unsafe operations)
-    max_repeats: int | None = 10  # answers in a row that only repeat known failures end an operation's phase
+    max_repeats: int | None = 3  # answers in a row that only repeat known failures end an operation's phase
     config_file: str | None = None
     pack: str | None = None
     cwd: Path | None = None
@@ -61,7 +63,7 @@ class Fuzzed:
     """A finished fuzz run whose engine session is still open (for the audit's own requests)."""
 
     report: Report
-    session: FuzzSession
+    session: FuzzSession | None  # None: no operation fell to this shard, nothing was sent
     document: Document
     headers: dict[str, str]
     masker: Masker
@@ -84,9 +86,16 @@ def fuzz_session(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick],
     lint_options = options.lint_options or LintOptions(config_file=options.config_file, pack=options.pack, cwd=options.cwd)
     config = load_effective_config(lint_options)
     phases = _check(options)
-    headers, masker = parse_headers(options.headers, options.environ if options.environ is not None else os.environ)
+    headers, masker = parse_headers(options.headers, options.environ if options.environ is not None else os.environ, options.auth)
     document = options.document or load_document(spec_path, lint_options)
-    selected = select(document, options.include, options.exclude)
+    selected = select(document, options.include, options.exclude, options.shard)
+    shard = {"shard": str(options.shard)} if options.shard else {}
+    if selected is not None and not selected:  # a shard that no operation falls to: nothing to send
+        stats = {**shard, "operations_total": 0, "operations_tested": 0, "requests": 0, "stop_reason": "no operation in this shard"}
+        yield Fuzzed(
+            Report(command="fuzz", documents=(document_info(document),), stats=stats, tool_version=__version__), None, document, headers, masker, selected
+        )
+        return
     base_url = options.base_url.rstrip("/")
     check_reachable(base_url, min(options.request_timeout, 5.0))
     seed = options.seed if options.seed is not None else random.randrange(2**32)
@@ -133,6 +142,7 @@ def fuzz_session(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick],
         findings = to_findings(result, document, config, load_builtin_rules(), masker)
         by_rule = Counter(f.rule for f in findings)
         stats = {
+            **shard,
             "base_url": masker.text(base_url),
             "seed": seed,
             "operations_total": result.operations_total,

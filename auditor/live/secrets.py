@@ -9,6 +9,7 @@ format can be passed through it.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -66,8 +67,10 @@ class Masker:
         return value
 
 
-def parse_headers(values: Iterable[str], environ: Mapping[str, str] | None = None) -> tuple[dict[str, str], Masker]:
-    """``["Name: value", ...]`` -> headers (``${VAR}`` expanded) and a masker for their secrets."""
+def parse_headers(values: Iterable[str], environ: Mapping[str, str] | None = None, auth: str | None = None) -> tuple[dict[str, str], Masker]:
+    """``["Name: value", ...]`` -> headers (``${VAR}`` expanded) and a masker for their secrets.
+    ``auth`` (``--auth USER:PASS``, ``${VAR}`` expanded too) becomes an HTTP Basic
+    ``Authorization`` header; the password, the pair and the encoded credentials are secrets."""
     env = os.environ if environ is None else environ
     headers: dict[str, str] = {}
     masker = Masker()
@@ -76,21 +79,43 @@ def parse_headers(values: Iterable[str], environ: Mapping[str, str] | None = Non
         name, value = name.strip(), value.strip()
         if not sep or not name or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
             raise UsageError(f"invalid --header {raw!r}", hint="use 'Name: value', e.g. --header 'Authorization: Bearer ${TOKEN}'")
-        expanded_any = False
-
-        def expand(match: re.Match, name: str = name) -> str:
-            nonlocal expanded_any
-            var = match.group(1)
-            if var not in env:
-                raise UsageError(f"environment variable {var} is not set (used in --header {name})", hint=f"export {var}=... or write the value literally")
-            expanded_any = True
-            masker.add(env[var])
-            return env[var]
-
-        value = _VAR.sub(expand, value)
+        value, expanded = _expand(value, env, masker, f"--header {name}")
         if "\n" in value or "\r" in value:
             raise UsageError(f"invalid --header {name}: the value contains a line break", hint="header values are one line")
-        if expanded_any or SENSITIVE_NAME.search(name):
+        if expanded or SENSITIVE_NAME.search(name):
             masker.add(value)
         headers[name] = value
+    if auth is not None:
+        headers["Authorization"] = _basic(auth, env, masker, headers)
     return headers, masker
+
+
+def _expand(value: str, env: Mapping[str, str], masker: Masker, option: str) -> tuple[str, bool]:
+    """``value`` with every ``${VAR}`` replaced from ``env`` (each value a secret), and whether
+    there was one."""
+    found = False
+
+    def expand(match: re.Match) -> str:
+        nonlocal found
+        var = match.group(1)
+        if var not in env:
+            raise UsageError(f"environment variable {var} is not set (used in {option})", hint=f"export {var}=... or write the value literally")
+        found = True
+        masker.add(env[var])
+        return env[var]
+
+    return _VAR.sub(expand, value), found
+
+
+def _basic(auth: str, env: Mapping[str, str], masker: Masker, headers: Mapping[str, str]) -> str:
+    """The ``Authorization`` value for ``--auth USER:PASS`` (RFC 7617; UTF-8)."""
+    if any(name.lower() == "authorization" for name in headers):
+        raise UsageError("--auth and an Authorization --header both set the Authorization header", hint="give only one of them")
+    pair, _ = _expand(auth, env, masker, "--auth")
+    user, sep, password = pair.partition(":")
+    if not sep or not user or "\n" in pair or "\r" in pair:  # the value itself is never echoed: it holds the password
+        raise UsageError("invalid --auth: expected USER:PASS", hint="e.g. --auth 'ci-bot:${API_PASSWORD}' (the password read from the environment)")
+    credentials = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    for secret in (password, pair, credentials):
+        masker.add(secret)
+    return f"Basic {credentials}"

@@ -35,7 +35,7 @@ def _orjson(report: Report) -> str | None:
         import orjson
     except ImportError:  # pragma: no cover - orjson comes with schemathesis
         return None
-    if any(_has_float(f.evidence) for group in (report.findings, report.suppressed) for f in group if f.evidence):
+    if any(_has_float(f.evidence) for group in (report.findings, report.suppressed, report.baselined) for f in group if f.evidence):
         return None
     try:
         text = orjson.dumps(_payload(report, True), option=orjson.OPT_INDENT_2).decode("utf-8")

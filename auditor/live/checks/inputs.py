@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from auditor.document.context import Param
 from auditor.document.document import OperationRef
 from auditor.live.context import LiveContext, label
-from auditor.live.leaks import INJECTION_VALUES
+from auditor.live.leaks import INJECTION_FIRST, INJECTION_VALUES
 from auditor.live.model import SAFE_METHODS, Exchange, Issue
 from auditor.live.prober import Built, Prober
 from auditor.rules.registry import live_check
@@ -80,11 +80,12 @@ def live_malformed(live: LiveContext, prober: Prober) -> Iterator[Issue]:
 )
 def live_injection(live: LiveContext, prober: Prober) -> Iterator[Issue]:
     """
-    What it checks: injection-style values (a quote, `' OR '1'='1`, `";--`, `') /*`,
-    `{"$ne": null}`) are sent in the string path and query parameters of safe operations and in
-    the top-level string fields of JSON bodies (not under --read-only), each in an otherwise
-    valid request. A finding needs the value to change the outcome: the same request with its
-    plain value answers below 500, the injected one 5xx. The evidence shows both answers. An
+    What it checks: injection-style values are sent in the string path and query parameters of
+    safe operations and in the top-level string fields of JSON bodies (not under --read-only),
+    each in an otherwise valid request: a quote and `{"$ne": null}` to every one, then `' OR
+    '1'='1`, `";--` and `') /*` where one of those changed the answer. A finding needs the value
+    to change the outcome: the same request with its plain value answers below 500, the injected
+    one 5xx. The evidence shows both answers. An
     operation that fails whatever it is sent is not blamed on the value (the fuzzer reports it).
     Leaks in any of these answers are reported by `errors/live-no-leak`.
 
@@ -119,11 +120,15 @@ def live_injection(live: LiveContext, prober: Prober) -> Iterator[Issue]:
         if plain is None or (plain.status or 0) >= 500:
             continue  # no plain answer below 500 to compare with: nothing to blame on a value
         for location, name in targets:
-            for value in INJECTION_VALUES:
+            changed = False
+            for i, value in enumerate(INJECTION_VALUES):
+                if i >= INJECTION_FIRST and not changed:
+                    break  # the first values changed nothing: the others would not either
                 built = base.with_json_field(name, value) if location == "body" else base.with_param(op.path, location, name, value)
                 if built is None:
                     break
                 ex = prober.send(_refresh(live, lbl, built), lbl)
+                changed = changed or (ex is not None and ex.status != plain.status)
                 if ex is not None and (ex.status or 0) >= 500:
                     where = f"body field {name}" if location == "body" else f"{location} parameter {name}"
                     yield Issue(
