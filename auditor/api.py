@@ -3,7 +3,9 @@ and never exit. The CLI is a thin layer over them."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from auditor import __version__
@@ -11,7 +13,8 @@ from auditor.config import Config, load_config
 from auditor.document.document import Document, RefPolicy
 from auditor.document.source import DEFAULT_MAX_BYTES
 from auditor.engine import run_rules
-from auditor.model import DocumentInfo, Finding, Report, Source
+from auditor.exceptions import InputError
+from auditor.model import DocumentError, DocumentInfo, Finding, Report, Source
 from auditor.rules import load_builtin_rules
 
 
@@ -24,6 +27,7 @@ class LintOptions:
     max_bytes: int = DEFAULT_MAX_BYTES
     only_rules: list[str] | None = None
     cwd: Path | None = None
+    jobs: int | None = None  # processes for several documents; None: one per CPU; 1: this process only
 
 
 def load_effective_config(options: LintOptions) -> Config:
@@ -90,14 +94,28 @@ def checked_rules(config: Config, only_rules: list[str] | None, *, lint: bool = 
 
 
 def lint(paths: list[str], options: LintOptions | None = None, *, config: Config | None = None) -> Report:
-    """Lint every document; raises ``InputError`` on the first document that cannot be read."""
+    """Lint every document: ``paths`` may hold patterns (``catalogue.expand``); several documents
+    run in parallel processes as ``options.jobs`` allows, reported in the order given. A document
+    that cannot be read raises ``InputError`` when it is the only one; among several it is one
+    of the report's ``errors`` and the others are linted."""
+    from auditor import catalogue, parallel
+
     options = options or LintOptions()
     config = config or load_effective_config(options)
-    documents, findings, suppressed = [], [], []
-    for path in paths:
-        document = load_document(path, options)
-        documents.append(document_info(document))
-        found, hidden = lint_document(document, config, options.only_rules)
+    paths = catalogue.expand(paths)
+    jobs = options.jobs or os.cpu_count() or 1
+    previous = parallel.set_limit(1 if jobs == 1 else None)
+    try:
+        results = catalogue.map_documents(paths, partial(_lint_path, options=options, config=config, alone=len(paths) == 1), jobs)
+    finally:
+        parallel.set_limit(previous)
+    documents, findings, suppressed, errors = [], [], [], []
+    for result in results:
+        if isinstance(result, DocumentError):
+            errors.append(result)
+            continue
+        info, found, hidden = result
+        documents.append(info)
         findings.extend(found)
         suppressed.extend(hidden)
     return Report(
@@ -107,7 +125,19 @@ def lint(paths: list[str], options: LintOptions | None = None, *, config: Config
         suppressed=tuple(suppressed),
         tool_version=__version__,
         checked=checked_rules(config, options.only_rules),
+        errors=tuple(errors),
     )
+
+
+def _lint_path(path: str, options: LintOptions, config: Config, alone: bool) -> tuple[DocumentInfo, list[Finding], list[Finding]] | DocumentError:
+    try:
+        document = load_document(path, options)
+    except InputError as exc:
+        if alone:
+            raise
+        return DocumentError(exc.where or path, exc.message, exc.hint)
+    found, hidden = lint_document(document, config, options.only_rules)
+    return document_info(document), found, hidden
 
 
 def diff(old: str, new: str, options: LintOptions | None = None, *, config: Config | None = None) -> Report:

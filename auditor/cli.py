@@ -25,6 +25,7 @@ from auditor.cli_options import (
     FormatOpt,
     HeaderOpt,
     IncludeOpt,
+    JobsOpt,
     MaxExamplesOpt,
     MaxRepeatsOpt,
     MaxSizeOpt,
@@ -45,7 +46,7 @@ from auditor.cli_options import (
     TlsVerifyOpt,
     WorkersOpt,
 )
-from auditor.cli_output import batch_gc, emit
+from auditor.cli_output import batch_gc, emit, say_error
 from auditor.exceptions import AuditorError
 
 app = typer.Typer(
@@ -89,12 +90,13 @@ def lint(
     ref_root: RefRootOpt = None,
     max_size: MaxSizeOpt = 64,
     rule: RuleOpt = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """Validate documents and apply the policy pack."""
     from auditor import api
     from auditor.baseline_file import apply_file
 
-    options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule)
+    options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule, jobs)
     with _batch():
         report = apply_file(api.lint(specs, options), baseline, options.only_rules)
         code = emit(report, format, output, fail_on, summary_only)
@@ -115,6 +117,7 @@ def baseline_command(
     ref_root: RefRootOpt = None,
     max_size: MaxSizeOpt = 64,
     rule: RuleOpt = None,
+    jobs: JobsOpt = None,
 ) -> None:
     """Record the current findings in a baseline file; `lint --baseline FILE` (or `diff`) then hides them."""
     import os
@@ -122,15 +125,19 @@ def baseline_command(
 
     from auditor import api
     from auditor.baseline_file import build
-    from auditor.cli_output import write_atomic
+    from auditor.cli_output import say_errors, write_atomic
     from auditor.exceptions import UsageError
 
-    options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule)
+    options = _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule, jobs)
     if diff_from is not None and len(specs) != 1:
         raise UsageError("--diff-from compares one document", hint="give one SPEC: the new version")
     with _batch():
         report = api.lint(specs, options) if diff_from is None else api.diff(diff_from, specs[0], options)
         text = build(report, base_dir=os.getcwd())
+    if report.errors:  # a baseline without a document's findings would hide nothing there later
+        say_errors(report)
+        sys.stderr.write("auditor: no baseline written\n")
+        raise typer.Exit(2)
     if output == "-":
         sys.stdout.write(text)
     else:
@@ -172,7 +179,7 @@ def diff(
     raise typer.Exit(code)
 
 
-def _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule):
+def _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule, jobs=None):
     from auditor import api
 
     return api.LintOptions(
@@ -182,6 +189,7 @@ def _lint_options(config, pack, allow_remote_refs, ref_root, max_size, rule):
         ref_root=ref_root,
         max_bytes=max_size * 1024 * 1024,
         only_rules=_check_rules(rule),
+        jobs=jobs,
     )
 
 
@@ -444,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     except AuditorError as exc:
         if debug:
             raise
-        _print_error(exc)
+        say_error(str(exc), exc.hint)
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("auditor: interrupted\n")
@@ -458,9 +466,3 @@ def main(argv: list[str] | None = None) -> int:
             f"auditor: internal error: {type(exc).__name__}: {exc}\n  hint: this is a bug in auditor; rerun with --debug and report the traceback\n"
         )
         return 2
-
-
-def _print_error(exc: AuditorError) -> None:
-    sys.stderr.write(f"auditor: error: {exc}\n")
-    if exc.hint:
-        sys.stderr.write(f"  hint: {exc.hint}\n")

@@ -38,9 +38,19 @@ BaselineOpt = Annotated[
         "--baseline", help="Hide the findings recorded in this baseline file (made by `auditor baseline`); entries that match nothing are reported as stale."
     ),
 ]
-SpecsArg = Annotated[list[str], typer.Argument(help="OpenAPI documents: file paths, '-' for stdin, or http(s):// URLs.")]
+SpecsArg = Annotated[
+    list[str],
+    typer.Argument(help="OpenAPI documents: file paths or patterns ('specs/**/*.yaml', expanded by auditor), '-' for stdin, or http(s):// URLs."),
+]
+JobsOpt = Annotated[
+    Optional[int],
+    typer.Option("--jobs", "-j", min=1, help="Lint several documents in this many processes at once (default: one per CPU; 1: one process)."),
+]
 AllowRemoteRefsOpt = Annotated[bool, typer.Option("--allow-remote-refs", help="Follow http(s) $refs.")]
-RefRootOpt = Annotated[Optional[str], typer.Option("--ref-root", help="Folder that file $refs may point into (default: the document's folder).")]
+RefRootOpt = Annotated[
+    Optional[str],
+    typer.Option("--ref-root", help="Folder that file $refs may point into (default: the git repository holding the document, else the current folder)."),
+]
 MaxSizeOpt = Annotated[int, typer.Option("--max-size", help="Largest document accepted, in MiB.")]
 RuleOpt = Annotated[Optional[list[str]], typer.Option("--rule", help="Run only this rule (repeatable).")]
 

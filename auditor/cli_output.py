@@ -85,7 +85,21 @@ def emit(report: Report, fmt: str | None, outputs: list[str] | None, fail_on: st
     else:
         sys.stdout.write(main_text)
         sys.stdout.flush()
+    say_errors(report)
     return report.exit_code(fail_on)
+
+
+def say_error(message: str, hint: str) -> None:
+    """An input or usage error, as every command prints one: a line, and the hint under it."""
+    sys.stderr.write(f"auditor: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"  hint: {hint}\n")
+
+
+def say_errors(report: Report) -> None:
+    """The documents of a run that could not be read (the run exits 2)."""
+    for error in report.errors:
+        say_error(f"{error.path}: {error.message}", error.hint)
 
 
 def use_color(stream) -> bool:

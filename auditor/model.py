@@ -205,6 +205,19 @@ class DocumentInfo:
 
 
 @dataclass(frozen=True)
+class DocumentError:
+    """A document that could not be read, in a run over several: the others are still linted,
+    and the run exits 2."""
+
+    path: str
+    message: str
+    hint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "message": self.message, "hint": self.hint}
+
+
+@dataclass(frozen=True)
 class Report:
     """What a command found. ``findings`` are the visible ones; suppressed and baselined findings
     are counted (and kept) separately so nothing is silently dropped. ``checked`` holds the ids
@@ -218,6 +231,7 @@ class Report:
     stats: dict[str, Any] = field(default_factory=dict)
     tool_version: str = ""
     checked: tuple[str, ...] = ()
+    errors: tuple[DocumentError, ...] = ()
 
     def summary(self) -> dict[str, int]:
         counts = {s.value: 0 for s in Severity}
@@ -228,8 +242,10 @@ class Report:
         return counts
 
     def exit_code(self, fail_on: str) -> int:
-        """1 when a visible finding is at or above ``fail_on`` (error, warn, info), else 0;
-        ``never`` is always 0."""
+        """2 when a document could not be read; else 1 when a visible finding is at or above
+        ``fail_on`` (error, warn, info), else 0; ``never`` is always 0."""
+        if self.errors:
+            return 2
         if fail_on == "never":
             return 0
         threshold = Severity.parse(fail_on).rank
@@ -256,4 +272,6 @@ class Report:
         }
         if self.stats:
             out["stats"] = self.stats
+        if self.errors:
+            out["errors"] = [e.to_dict() for e in self.errors]
         return out

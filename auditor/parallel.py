@@ -7,8 +7,10 @@ group, read one byte at a time: each group goes to exactly one of them), so whic
 takes the next one and neither waits for a fixed half. Heavy groups come first. The child
 writes each result, pickled, to a shared temporary file as soon as it has it; the output is
 the same as one process gives, in the same order (a test compares). A group that fails in the
-child is run again in the parent, so an error surfaces exactly as it would without the split. ``AUDITOR_JOBS=1`` turns it off; small
-documents never fork (the fork and the pickling would cost more than they save).
+child is run again in the parent, so an error surfaces exactly as it would without the split. ``AUDITOR_JOBS=1`` turns it off, and so
+do ``--jobs 1`` and the workers of a run over several documents (``set_limit``, see
+``auditor.catalogue``); small documents never fork (the fork and the pickling would cost more
+than they save).
 """
 
 from __future__ import annotations
@@ -25,14 +27,27 @@ MIN_WEIGHT = 100  # paths in the document
 MAX_ITEMS = 255  # one byte per item in the queue
 
 
+_LIMIT: list[int | None] = [None]
+
+
+def set_limit(processes: int | None) -> int | None:
+    """At most ``processes`` processes for a split from now on (None: no limit); returns the
+    limit it replaces."""
+    previous, _LIMIT[0] = _LIMIT[0], processes
+    return previous
+
+
 def jobs() -> int:
     value = os.environ.get("AUDITOR_JOBS", "")
     if value:
         try:
-            return max(1, int(value))
+            n = max(1, int(value))
         except ValueError:
-            return 1
-    return min(2, os.cpu_count() or 1)
+            n = 1
+    else:
+        n = min(2, os.cpu_count() or 1)
+    limit = _LIMIT[0]
+    return n if limit is None else min(n, limit)
 
 
 def map_split(items: Iterable[T], fn: Callable[[T], R], *, weight: int, prepare: Callable[[], None] | None = None) -> list[R]:

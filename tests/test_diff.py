@@ -501,18 +501,22 @@ def test_git_outside_a_repository(cli, tmp_path, monkeypatch):
     assert r.code == 2 and "no such file, and" in r.err and "is not inside a git repository" in r.err
 
 
-def test_git_refs_stay_inside_the_root_folder(cli, repo):
-    _write(repo, "secret.yaml", "type: string\n")
-    _write(repo, "api/openapi.yaml", (repo / "api/openapi.yaml").read_text().replace("schemas/pet.yaml", "../secret.yaml"))
+def test_git_refs_stay_inside_the_repository_or_the_ref_root(cli, repo):
+    """As on disk: by default a ref may reach any file of the repository (a sibling folder such
+    as ../common), never above its top; --ref-root narrows it."""
+    _write(repo, "common.yaml", "type: string\n")
+    _write(repo, "api/openapi.yaml", (repo / "api/openapi.yaml").read_text().replace("schemas/pet.yaml", "../common.yaml"))
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "three")
     document = api.load_version("HEAD:api/openapi.yaml", api.LintOptions())
-    node, _ = document.deref({"$ref": "../secret.yaml"}, At("HEAD:api/openapi.yaml", ""))
-    assert node == {} and [(p.kind, p.reason) for p in document.ref_problems.values()] == [
-        ("not-allowed", "it points outside folder api/ at HEAD (widen with --ref-root DIR)")
+    assert document.deref({"$ref": "../common.yaml"}, At("HEAD:api/openapi.yaml", ""))[0] == {"type": "string"}
+    node, _ = document.deref({"$ref": "../../outside.yaml"}, At("HEAD:api/openapi.yaml", ""))
+    assert node == {} and [(p.kind, p.reason, p.target) for p in document.ref_problems.values()] == [
+        ("not-allowed", "it points outside the repository at HEAD (widen with --ref-root DIR)", "../outside.yaml")
     ]
-    widened = api.load_version("HEAD:api/openapi.yaml", api.LintOptions(ref_root=str(repo)))
-    assert widened.deref({"$ref": "../secret.yaml"}, At("HEAD:api/openapi.yaml", ""))[0] == {"type": "string"}
+    narrowed = api.load_version("HEAD:api/openapi.yaml", api.LintOptions(ref_root=str(repo / "api")))
+    assert narrowed.deref({"$ref": "../common.yaml"}, At("HEAD:api/openapi.yaml", ""))[0] == {}
+    assert [p.reason for p in narrowed.ref_problems.values()] == ["it points outside folder api/ at HEAD (widen with --ref-root DIR)"]
 
 
 def test_unfollowed_refs_are_said(cli, tmp_path, monkeypatch):

@@ -4,13 +4,15 @@
 ``document.deref(value, at)`` returns the target and *where it lives* (file + pointer), so a rule's
 finding inside a shared component, or inside a third file reached through a ref chain, points
 at the place the node is written. External files are loaded on first use, and only when the
-ref policy allows: relative files inside the ref root (default: the root document's folder).
+ref policy allows: relative files inside the ref root (default: the git repository that holds the
+root document, see ``default_ref_root``).
 Everything else (climbing out, ``file://``, ``http(s)://`` without ``--allow-remote-refs``)
 becomes a ``RefProblem`` that the engine reports as a finding.
 """
 
 from __future__ import annotations
 
+import os
 import posixpath
 import urllib.parse
 from collections.abc import Callable, Iterator
@@ -58,13 +60,34 @@ class RefProblem:
     ref: str
     kind: str  # "not-allowed" | "unresolved" | "cycle" | "unreadable"
     reason: str
+    target: str = ""  # the file or URL not followed, as named in messages (kind "not-allowed")
 
 
 @dataclass
 class RefPolicy:
     allow_remote: bool = False
-    ref_root: Path | None = None  # default: the root document's folder
+    ref_root: Path | None = None  # default: ``default_ref_root`` of the root document's folder
     max_bytes: int = DEFAULT_MAX_BYTES
+
+
+def default_ref_root(folder: Path) -> tuple[Path, str]:
+    """The folder file ``$ref``s may point into when no ``--ref-root`` is given, and how messages
+    name it: the git repository that holds ``folder`` (the nearest folder above it with a
+    ``.git`` entry, as ``git rev-parse --show-toplevel`` finds it; a worktree or submodule has a
+    ``.git`` file), else the current folder when it holds ``folder``, else ``folder`` itself.
+    Specs that share files through a sibling folder (``../common/...``) then work as checked
+    out, and nothing outside the repository is read."""
+    folder = folder.resolve()
+    for parent in (folder, *folder.parents):
+        if (parent / ".git").exists():
+            return parent, "the repository"
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:  # the current folder was removed
+        cwd = None
+    if cwd is not None and _is_within(folder, cwd):
+        return cwd, "the current folder"
+    return folder, "the root document's folder"
 
 
 class Document:
@@ -80,8 +103,12 @@ class Document:
         self._nodes: dict[At, Any] = {}  # resolved ref targets
         self._unreadable: dict[str, str] = {}  # file key -> why it could not be loaded
         self._memo: dict[str, Any] = {}
-        ref_root = policy.ref_root or root.base_dir
-        self._ref_root = ref_root.resolve() if ref_root is not None else None
+        self._ref_root: Path | None = None
+        self._ref_root_name = "the root document's folder"
+        if policy.ref_root is not None:
+            self._ref_root, self._ref_root_name = policy.ref_root.resolve(), f"--ref-root {policy.ref_root.name}"
+        elif root.base_dir is not None:
+            self._ref_root, self._ref_root_name = default_ref_root(root.base_dir)
         self.version = detect_version(root.data, root.name)
 
     # --- construction ---------------------------------------------------------------------------
@@ -117,6 +144,10 @@ class Document:
         location; on a broken, disallowed or cyclic ref returns ``({}, at)`` and records why."""
         if not isinstance(value, dict) or "$ref" not in value:
             return value, at  # most calls: rules deref every node they visit
+        return self.follow(value, at) or ({}, at)
+
+    def follow(self, value: Any, at: At) -> tuple[Any, At] | None:
+        """``deref``, but None when the chain is not followed to its end (the problem recorded)."""
         seen: set[At] = set()
         hops = 0
         while isinstance(value, dict) and isinstance(value.get("$ref"), str):
@@ -125,12 +156,12 @@ class Document:
             if target is None:
                 target = self._resolve_ref(ref, at)
                 if target is None:
-                    return {}, at
+                    return None
                 if ref.startswith("#"):  # resolved the same way from anywhere in this file
                     self._internal_targets[(at.file, ref)] = target
             if target in seen or hops > MAX_REF_HOPS:
                 self._problem(at, ref, "cycle", "the reference chain loops back on itself")
-                return {}, at
+                return None
             seen.add(target)
             hops += 1
             try:
@@ -140,7 +171,7 @@ class Document:
                     value = self._nodes[target] = jp.get(self.files[target.file].data, target.pointer)
                 except KeyError:
                     self._problem(at, ref, "unresolved", f"nothing at {target.pointer or '/'} in {self._short_name(target.file)}")
-                    return {}, at
+                    return None
             at = target
         return value, at
 
@@ -166,11 +197,11 @@ class Document:
             return None
         if scheme in ("http", "https"):
             if not self.policy.allow_remote:
-                self._problem(at, ref, "not-allowed", "remote references are not fetched unless --allow-remote-refs is given")
+                self._problem(at, ref, "not-allowed", "remote references are not fetched unless --allow-remote-refs is given", url)
                 return None
             key = url
         elif scheme and len(scheme) > 1:
-            self._problem(at, ref, "not-allowed", f"{scheme}: references are never followed")
+            self._problem(at, ref, "not-allowed", f"{scheme}: references are never followed", url)
             return None
         else:
             if self.tree is not None:
@@ -179,10 +210,10 @@ class Document:
                 if source_file.name.startswith(("http://", "https://")):
                     key = urllib.parse.urljoin(source_file.name, url)
                     if not self.policy.allow_remote:
-                        self._problem(at, ref, "not-allowed", "remote references are not fetched unless --allow-remote-refs is given")
+                        self._problem(at, ref, "not-allowed", "remote references are not fetched unless --allow-remote-refs is given", key)
                         return None
                 else:
-                    self._problem(at, ref, "not-allowed", "a document read from standard input cannot reference files")
+                    self._problem(at, ref, "not-allowed", "a document read from standard input cannot reference files", url)
                     return None
             else:
                 try:
@@ -191,20 +222,19 @@ class Document:
                     self._problem(at, ref, "unreadable", "the file name cannot be resolved (a symlink loop or an invalid name)")
                     return None
                 if self._ref_root is None or not _is_within(target, self._ref_root):
-                    where = f"--ref-root {self.policy.ref_root.name}" if self.policy.ref_root else "the root document's folder"
-                    self._problem(at, ref, "not-allowed", f"it points outside {where} (widen with --ref-root DIR)")
+                    self._problem(at, ref, "not-allowed", f"it points outside {self._ref_root_name} (widen with --ref-root DIR)", self._relative_name(target))
                     return None
                 return self._add(self._display_name(target), str(target), at, ref, regular_only=True)
         return self._add(key, key, at, ref)
 
     def _load_from_tree(self, name: str, url: str, at: At, ref: str) -> str | None:
         """A relative ``$ref`` of a document read from git: the file at the same revision, inside
-        the root document's folder there (or the --ref-root folder)."""
+        the repository (or the --ref-root folder)."""
         assert self.tree is not None
-        target = self.tree.join(name, url)
-        if target is None:
+        target, inside = self.tree.join(name, url)
+        if not inside:
             where = f"folder {self.tree.root_dir}/" if self.tree.root_dir else "the repository"
-            self._problem(at, ref, "not-allowed", f"it points outside {where} at {self.tree.ref} (widen with --ref-root DIR)")
+            self._problem(at, ref, "not-allowed", f"it points outside {where} at {self.tree.ref} (widen with --ref-root DIR)", target)
             return None
         return self._add(self.tree.name(target), target, at, ref, read=self.tree.read)
 
@@ -251,8 +281,17 @@ class Document:
                 pass
         return str(target)
 
-    def _problem(self, at: At, ref: str, kind: str, reason: str) -> None:
-        self.ref_problems.setdefault((at, ref), RefProblem(at, ref, kind, reason))
+    def _relative_name(self, target: Path) -> str:
+        """A file outside the root document's folder, named relative to that folder
+        (``../common/x.yaml``): never an absolute path, which would differ per checkout."""
+        base = self.root.base_dir
+        try:
+            return Path(os.path.relpath(target, base.resolve())).as_posix() if base is not None else target.name
+        except ValueError:  # on another drive
+            return target.name
+
+    def _problem(self, at: At, ref: str, kind: str, reason: str, target: str = "") -> None:
+        self.ref_problems.setdefault((at, ref), RefProblem(at, ref, kind, reason, target))
 
     # --- walking ----------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """Documents read from git: ``REF:path`` (``origin/main:openapi.yaml``, ``HEAD~1:api/spec.yaml``)
 is read with ``git cat-file`` at that revision, without a checkout. Relative ``$ref``s of such a
-document are read at the same revision, inside the root document's folder there (or the
-``--ref-root`` folder), the way ``Document`` keeps file refs inside the root's folder on disk.
+document are read at the same revision, inside the repository (or the ``--ref-root`` folder),
+the way ``Document`` keeps file refs on disk inside the repository that holds the document.
 
 Paths follow git's own rule: relative to the repository's top, except ``./`` and ``../`` which
 are relative to the current folder. A name is shown as ``REF:path-from-the-top``.
@@ -45,13 +45,13 @@ class GitTree:
     def name(self, path: str) -> str:
         return f"{self.ref}:{path}"
 
-    def join(self, name: str, url: str) -> str | None:
-        """The path (from the top) a relative ``$ref`` in file ``name`` points at, or None when it
-        leaves ``root_dir``."""
+    def join(self, name: str, url: str) -> tuple[str, bool]:
+        """The path (from the top) a relative ``$ref`` in file ``name`` points at, and whether it
+        stays inside ``root_dir``."""
         base = posixpath.dirname(name.partition(":")[2])
         target = posixpath.normpath(posixpath.join(base, url))
         inside = target.startswith(self.root_dir + "/") if self.root_dir else not target.startswith("../") and target != ".."
-        return target if inside else None
+        return target, inside
 
     def read(self, path: str, max_bytes: int) -> RawSource:
         """The file's bytes at the revision; InputError when it is missing, not a file or too big."""
@@ -93,7 +93,7 @@ def open_tree(spec: str, ref_root: Path | None = None, cwd: Path | None = None) 
     path = posixpath.normpath(posixpath.join(prefix, raw_path) if relative else raw_path)
     if path.startswith("../") or path == ".." or posixpath.isabs(path):
         raise InputError("the path leaves the repository", where=spec, hint="name a file inside the repository")
-    root_dir = posixpath.dirname(path)
+    root_dir = ""  # the repository, as on disk (``default_ref_root``)
     if ref_root is not None:
         try:
             root_dir = ref_root.resolve().relative_to(Path(top).resolve()).as_posix().strip(".")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditor.document import pointer as jp
 from auditor.document.document import At, Document
@@ -114,33 +114,95 @@ class BundleTooLarge(Exception):
 
 
 def bundle_external(document: Document) -> tuple[Any, list[tuple[str, At]]]:
-    """The root document with every external ``$ref`` inlined (internal refs of the root stay
-    refs). Disallowed, broken or cyclic external refs become ``{}`` (reported separately).
-    Returns the bundle and the list of (bundle pointer, origin) for inlined subtrees."""
+    """The root document with external ``$ref``s inlined where the OpenAPI schema allows a
+    Reference Object (internal refs of the root stay refs), so the files they reach are
+    validated where they are used. Returns the bundle and the (bundle pointer, origin) of every
+    inlined subtree.
+
+    A ref stays as written, a Reference Object that validates as one, when it is not followed
+    (disallowed, broken or cyclic: ``contract/ref-*`` report why) and where the schema allows
+    no Reference (``info: {$ref: ...}``): there the validator reports it as openapi-spec-validator
+    does on the document as written. Where a Reference is allowed is asked of the schema itself,
+    one level of refs at a time: the bundle is validated with the refs of this level as written,
+    those with an error at or under them stay, the others are inlined, and the refs inside what
+    they bring are the next level."""
     root = document.root
     if all(ref.startswith("#") for _, ref in document.refs_in(root.name)):
         return root.data, []
-    origins: list[tuple[str, At]] = []
-    budget = [MAX_BUNDLE_NODES]
+    from auditor.document.validate_fast import error_pointers
 
-    def inline(node: Any, out: str, ptr: str, file: str, active: tuple[At, ...]) -> Any:
-        """A copy of ``node`` (at ``file``#``ptr``), to be placed at bundle pointer ``out``."""
-        budget[0] -= 1
-        if budget[0] < 0:  # refs to refs to refs...: a "$ref bomb" grows exponentially when inlined
+    bundler = _Bundler(document)
+    holder: list[Any] = [None]
+    bundler.place(holder, 0, root.data, "", At(root.name, ""), ())
+    while bundler.level:
+        rejected = _and_ancestors(error_pointers(holder[0], document.version[0]))
+        level, bundler.level = bundler.level, []
+        for ref in level:
+            if ref.out not in rejected:
+                bundler.inline(ref)
+    return holder[0], bundler.origins
+
+
+class _Ref(NamedTuple):
+    """An external ``$ref`` in the bundle, as written: at ``container[key]`` (bundle pointer
+    ``out``), written at ``at``, reached through the refs ``active``."""
+
+    out: str
+    container: Any
+    key: Any
+    node: dict
+    at: At
+    active: tuple[At, ...]
+
+
+class _Bundler:
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.origins: list[tuple[str, At]] = []
+        self.level: list[_Ref] = []  # external refs placed as written, not decided yet
+        self.budget = MAX_BUNDLE_NODES
+
+    def place(self, container: Any, key: Any, node: Any, out: str, at: At, active: tuple[At, ...]) -> None:
+        """A copy of ``node`` (written at ``at``) at ``container[key]``, bundle pointer ``out``;
+        an external ref in it is placed as written (shared, never modified) and joins the level."""
+        self.budget -= 1
+        if self.budget < 0:  # refs to refs to refs...: a "$ref bomb" grows exponentially when inlined
             raise BundleTooLarge(f"external $refs expand to more than {MAX_BUNDLE_NODES:,} nodes when inlined; the document was not validated")
         if isinstance(node, dict):
             ref = node.get("$ref")
-            if isinstance(ref, str) and (file != root.name or not ref.startswith("#")):
-                here = At(file, ptr)
-                target, target_at = document.deref(node, here)
-                if target_at in active or target_at == here:
-                    return {}
-                origins.append((out, target_at))
-                return inline(target, out, target_at.pointer, target_at.file, active + (target_at,))
-            return {k: inline(v, jp.join(out, k), jp.join(ptr, k), file, active) for k, v in node.items()}
-        if isinstance(node, list):
-            return [inline(v, f"{out}/{i}", f"{ptr}/{i}", file, active) for i, v in enumerate(node)]
-        return node
+            if isinstance(ref, str) and (at.file != self.document.root.name or not ref.startswith("#")):
+                container[key] = node
+                self.level.append(_Ref(out, container, key, node, at, active))
+                return
+            copy: dict = {}
+            container[key] = copy
+            for k, v in node.items():
+                self.place(copy, k, v, jp.join(out, k), at.child(k), active)
+        elif isinstance(node, list):
+            items: list = [None] * len(node)
+            container[key] = items
+            for i, v in enumerate(node):
+                self.place(items, i, v, f"{out}/{i}", At(at.file, f"{at.pointer}/{i}"), active)
+        else:
+            container[key] = node
 
-    bundle = inline(root.data, "", "", root.name, ())
-    return bundle, origins
+    def inline(self, ref: _Ref) -> None:
+        """Replace ``ref`` by what it leads to; a ref not followed or looping stays as written."""
+        followed = self.document.follow(ref.node, ref.at)
+        if followed is None or followed[1] in ref.active or followed[1] == ref.at:
+            return
+        target, target_at = followed
+        self.origins.append((ref.out, target_at))
+        self.place(ref.container, ref.key, target, ref.out, target_at, ref.active + (target_at,))
+
+
+def _and_ancestors(pointers: set[str]) -> set[str]:
+    """The pointers and every pointer above them."""
+    out: set[str] = set()
+    for ptr in pointers:
+        while ptr not in out:
+            out.add(ptr)
+            if not ptr:
+                break
+            ptr = ptr.rsplit("/", 1)[0]
+    return out

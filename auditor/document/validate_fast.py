@@ -83,6 +83,11 @@ def schema_errors(bundle: Any, family: str) -> Iterator[Error]:
         yield ptr, message, raw_ptr, error.message
 
 
+def error_pointers(bundle: Any, family: str) -> set[str]:
+    """The instance pointer of every structural error (where the schema rejects a node)."""
+    return {jp.from_tokens(error.instance_path) for error in _schema_validator(family).iter_errors(bundle)}
+
+
 def _rs_message(error) -> str:
     return error.message
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from auditor.document.context import Context
-from auditor.document.document import At
+from auditor.document.document import At, RefProblem
 from auditor.rules.registry import Violation, rule
 
 
@@ -75,14 +75,17 @@ def ref_resolvable(ctx: Context):
 @rule(
     "contract/ref-allowed",
     severity="error",
-    summary="External $refs stay inside the document's folder; remote refs are not fetched by default",
-    hint="vendor the referenced file into the spec's folder, or allow it with --ref-root DIR / --allow-remote-refs",
+    summary="External $refs stay inside the repository (or --ref-root); remote refs are not fetched by default",
+    hint="vendor the referenced file into the repository, or allow it with --ref-root DIR / --allow-remote-refs",
 )
 def ref_allowed(ctx: Context):
     """
     What it checks: every external `$ref` is a relative file inside the ref root (by default
-    the root document's folder). `file://` URLs are never followed; `http(s)://` refs only with
-    `--allow-remote-refs`.
+    the git repository that holds the root document, else the current folder). `file://` URLs
+    are never followed; `http(s)://` refs only with `--allow-remote-refs`. One finding per file
+    (or URL) not followed, at its first `$ref`; the evidence lists every `$ref` to it. A ref not
+    followed stays a Reference Object as written: `contract/spec-valid` does not report its
+    target as missing.
 
     Why it matters: a linter that follows any reference can be made to read files outside the
     repository or to call internal network addresses (cloud metadata services) from CI.
@@ -94,9 +97,23 @@ def ref_allowed(ctx: Context):
     Good:
         $ref: "./schemas/pet.yaml#/Pet"
 
-    Fix: keep shared files inside the spec's folder, or widen the root explicitly.
+    Fix: keep shared files inside the repository, or widen the root explicitly.
     """
-    yield from _ref_problems(ctx, {"not-allowed"})
+    document = ctx.document
+    _follow_all_refs(document)
+    by_target: dict[str, list[RefProblem]] = {}
+    for problem in document.ref_problems.values():
+        if problem.kind == "not-allowed":
+            by_target.setdefault(problem.target or problem.ref, []).append(problem)
+    for target, problems in by_target.items():
+        places = sorted(((p.at.child("$ref"), p.ref) for p in problems), key=lambda place: _reading_order(document, place[0]))
+        refs = [{"file": at.file, "line": (document.locate(at) or (None,))[0], "pointer": at.pointer, "ref": ref} for at, ref in places]
+        yield Violation(f"$ref target {target!r} not followed: {problems[0].reason}", places[0][0], evidence={"count": len(refs), "refs": refs})
+
+
+def _reading_order(document, at: At) -> tuple:
+    """The root file first, then by file, line and column."""
+    return (at.file != document.root.name, at.file, document.locate(at) or (0, 0), at.pointer)
 
 
 def _follow_all_refs(document) -> None:
