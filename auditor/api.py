@@ -14,7 +14,7 @@ from auditor.document.document import Document, RefPolicy
 from auditor.document.source import DEFAULT_MAX_BYTES
 from auditor.engine import run_rules
 from auditor.exceptions import InputError
-from auditor.model import DocumentError, DocumentInfo, Finding, Report, Source
+from auditor.model import DocumentError, DocumentInfo, Finding, Report
 from auditor.rules import load_builtin_rules
 
 
@@ -76,19 +76,14 @@ def lint_document(document: Document, config: Config, only_rules: list[str] | No
     return result.findings, result.suppressed
 
 
-def checked_rules(config: Config, only_rules: list[str] | None, *, lint: bool = True, fuzz: bool = False, diff: bool = False) -> tuple[str, ...]:
+def checked_rules(config: Config, only_rules: list[str] | None, stages: tuple[str, ...] = ("lint",)) -> tuple[str, ...]:
     """``Report.checked``: the ids of the rules a run applies, i.e. those the pack enables (or
-    those named by ``--rule``) among the stages that ran: the static rules (``lint``), the rules
-    the fuzzer's checks report (``fuzz``), the diff rules (``diff``). The audit adds the live
-    checks it ran."""
+    those named by ``--rule``) among the stages that ran (``Rule.stage``: lint, fuzz, diff). The
+    audit adds the live checks it ran."""
     wanted = set(only_rules) if only_rules else None
     out = []
     for r in load_builtin_rules():
-        if r.source is Source.LINT:
-            ran = lint and r.check is not None
-        else:
-            ran = (fuzz and r.source is Source.LIVE and r.hook is None) or (diff and r.source is Source.DIFF)
-        if ran and (r.id in wanted if wanted is not None else config.setting(r).enabled):
+        if r.stage in stages and (r.id in wanted if wanted is not None else config.setting(r).enabled):
             out.append(r.id)
     return tuple(out)
 
@@ -171,5 +166,5 @@ def diff(old: str, new: str, options: LintOptions | None = None, *, config: Conf
         findings=tuple(findings),
         stats=stats,
         tool_version=__version__,
-        checked=checked_rules(config, options.only_rules, lint=False, diff=True),
+        checked=checked_rules(config, options.only_rules, ("diff",)),
     )

@@ -191,7 +191,7 @@ def audit(
         "elapsed_s": round(time.monotonic() - started, 2),
     }
     only = set(lint_options.only_rules or ())
-    checked = api.checked_rules(config, lint_options.only_rules, fuzz=True) + tuple(r.id for r in ran if not only or r.id in only)
+    checked = api.checked_rules(config, lint_options.only_rules, ("lint", "fuzz")) + tuple(r.id for r in ran if not only or r.id in only)
     return Report(
         command="audit", documents=(info,), findings=tuple(findings), suppressed=tuple(suppressed), stats=stats, tool_version=__version__, checked=checked
     )

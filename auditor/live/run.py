@@ -166,7 +166,7 @@ def fuzz_session(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick],
             findings=tuple(findings),
             stats=stats,
             tool_version=__version__,
-            checked=checked_rules(config, None, lint=False, fuzz=True),
+            checked=checked_rules(config, None, ("fuzz",)),
         )
         yield Fuzzed(report, session, document, headers, masker, selected)
     finally:

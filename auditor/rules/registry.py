@@ -89,6 +89,16 @@ class Rule:
     def family(self) -> str:
         return self.id.split("/", 1)[0]
 
+    @property
+    def stage(self) -> str | None:
+        """The run that applies the rule: ``lint`` (a static check), ``fuzz`` (the fuzzer's failures),
+        ``audit`` (a live check), ``diff``; None for a rule no check applies (one the baseline reports)."""
+        if self.source is Source.DIFF:
+            return "diff"
+        if self.source is Source.LIVE:
+            return "fuzz" if self.hook is None else "audit"
+        return "lint" if self.check is not None else None
+
     def defaults(self) -> dict[str, Any]:
         return {o.name: o.default for o in self.options}
 
