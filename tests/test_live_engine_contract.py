@@ -134,3 +134,19 @@ def test_fields_read_for_every_exchange():
     assert {m.value for m in GenerationMode} >= {"positive", "negative"}
     cfg = CoveragePhaseConfig.from_dict({"unexpected-methods": ["GET", "options"]})
     assert cfg.unexpected_methods == {"get", "options"}
+
+
+def test_functions_the_adapter_wraps():
+    """``_Saturation`` wraps ``validate_case`` and ends a scenario through its slice deadline;
+    ``_SliceWatch`` wraps ``_run_operation`` and ``is_operation_slice_expired``."""
+    import inspect
+
+    import schemathesis.engine.run.unit as unit
+    import schemathesis.engine.run.unit._case as unit_case
+    from schemathesis.engine.context import EngineContext
+
+    assert {"case", "response"} <= set(inspect.signature(unit_case.validate_case).parameters)
+    assert {"ctx", "phase"} <= set(inspect.signature(unit._run_operation).parameters)
+    assert isinstance(EngineContext.is_operation_slice_expired, property)
+    assert isinstance(EngineContext.has_reached_time_limit, property)
+    assert "slice_deadline" in inspect.getsource(EngineContext.take_operation_slice)

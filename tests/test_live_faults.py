@@ -319,12 +319,17 @@ def test_fuzz_service_that_goes_away_mid_run(tmp_path, recorders):
 
 @pytest.mark.slow
 def test_max_time_bounds_a_run_with_a_slow_operation(tmp_path, recorders):
-    """--max-time is a budget the fuzzer fills; a request in flight may overrun it by one timeout."""
+    """--max-time is a budget the fuzzer fills; a request in flight may overrun it by one timeout.
+    What it cut short is named, and the slowest scenarios are listed."""
     report, err, seconds, _, hits = _run(tmp_path, "slow", recorders, "fuzz", "--max-time", "3", "-n", "1000")
     assert report["stats"]["stop_reason"] == "max_time"
     assert report["stats"]["elapsed_s"] < 3 + 2 * float(TIMEOUT) + 1
     assert any(f["rule"] == "reliability/timeout" for f in _by_operation(report).get("GET /healthz", []))
     assert seconds < 15  # interpreter start, loading, the budget, closing
+    # the scenario the budget ended after it had sent requests is named, not passed off as complete
+    assert "fuzzing GET /healthz" in report["stats"]["cut_short"], report["stats"]["cut_short"]
+    assert report["stats"]["slowest_scenarios"][0]["scenario"] == "fuzzing GET /healthz"
+    assert "fuzz: the time budget cut short" in err
 
 
 PROBE_RULE = {

@@ -88,6 +88,8 @@ def summary(report: Report) -> str:
         )
     if s.get("saturated"):
         lines.append(f"fuzz: {len(s['saturated'])} phase(s) of an operation ended after {s.get('max_repeats')} answers in a row without a new failure")
+    if s.get("cut_short"):
+        lines.append(f"fuzz: the time budget cut short {len(s['cut_short'])} phase(s) of an operation (stats.cut_short)")
     by_rule = s.get("findings_by_rule") or {}
     if by_rule:
         width = max(len(r) for r in by_rule)

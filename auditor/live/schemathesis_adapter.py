@@ -112,6 +112,7 @@ class EngineResult:
     requests_by_operation: dict[str, int] = field(default_factory=dict)
     repeats_by_phase: dict[str, int] = field(default_factory=dict)
     cut_short: list[str] = field(default_factory=list)  # "PHASE METHOD /path": scenarios the time budget ended
+    slowest: list[tuple[str, float]] = field(default_factory=list)  # ("PHASE METHOD /path", seconds), the ten longest
     saturated: list[str] = field(default_factory=list)  # "PHASE METHOD /path": stopped after only repeating known failures
 
 
@@ -131,6 +132,8 @@ class FuzzSession:
         self.saturation = _Saturation(self.settings.saturation) if self.settings.saturation else None
         if self.saturation is not None:
             self._stack.enter_context(self.saturation.installed())
+        self.slices = _SliceWatch()
+        self._stack.enter_context(self.slices.installed())
         import schemathesis
 
         settings = self.settings
@@ -160,6 +163,8 @@ class FuzzSession:
         collector = _Collector(on_tick, _operation_labels(self.schema))
         collector.on_exchange = self.settings.on_exchange
         collector.saturation = self.saturation
+        collector.slices = self.slices
+        collector.enabled = self.settings.phases
         stream = from_schema(self.schema).execute()
         started: set[str] = set()
         try:
@@ -277,6 +282,60 @@ class _Saturation:
                 return
             self.stopped[rid] = len(recorder.interactions)
         ctx._thread_local.slice_deadline = 0.0  # the engine ends the scenario before its next case
+
+
+class _SliceWatch:
+    """Which scenarios the time budget ended early, and how long each took. With a time budget
+    the engine gives every operation a share of each phase and ends a scenario whose share is
+    spent; it reports that only when not one request went out, so a scenario cut after its first
+    cases would pass for a complete one. The watch marks every scenario whose share ran out
+    or that was still running when the whole budget ran out (a saturation stop is not a budget
+    cut), and times them all."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.cut: list[str] = []  # "PHASE METHOD /path", in the order the scenarios ended
+        self.seconds: dict[str, float] = {}  # "PHASE METHOD /path" -> seconds, summed over passes
+        self.local = threading.local()
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        import time
+
+        import schemathesis.engine.run.unit as unit
+        from schemathesis.engine.context import EngineContext
+
+        run_operation = unit._run_operation
+        expired: Any = EngineContext.__dict__["is_operation_slice_expired"]  # the property itself
+        watch = self
+
+        def watched_run(operation: Any, **kwargs: Any) -> None:
+            watch.local.hit = False
+            started = time.monotonic()
+            try:
+                run_operation(operation, **kwargs)
+            finally:
+                name = f"{kwargs['phase'].value} {operation.label}"
+                with watch.lock:
+                    watch.seconds[name] = watch.seconds.get(name, 0.0) + time.monotonic() - started
+                    if (watch.local.hit or kwargs["ctx"].has_reached_time_limit) and name not in watch.cut:
+                        watch.cut.append(name)
+
+        def watched_expired(ctx: Any) -> bool:
+            value = bool(expired.fget(ctx))
+            if value and getattr(ctx._thread_local, "slice_deadline", None) != 0.0:  # 0.0: a saturation stop
+                watch.local.hit = True
+            return value
+
+        unit._run_operation = watched_run
+        setattr(EngineContext, "is_operation_slice_expired", property(watched_expired))  # noqa: B010 - a property, not a method
+        try:
+            yield
+        finally:
+            unit._run_operation = run_operation
+            setattr(EngineContext, "is_operation_slice_expired", expired)  # noqa: B010
 
 
 def _failure_key(node: Any) -> tuple:
@@ -407,6 +466,10 @@ class _Collector:
         self.by_operation: dict[str, int] = {}
         self.repeats: dict[str, int] = {}
         self.cut_short: list[str] = []
+        self.slices: _SliceWatch | None = None
+        self.started: set[str] = set()
+        self.enabled: tuple[str, ...] = ALL_PHASES  # the phases the run asked for
+        self.finished_in: dict[str, set[str]] = {}  # phase -> operations whose scenario ended in it
         self.on_exchange: Callable[[str, Exchange, str | None], None] | None = None
 
     def _tick(self, event: str, status: str = "") -> None:
@@ -415,6 +478,7 @@ class _Collector:
 
     def phase_started(self, name: str) -> None:
         self.phase = name
+        self.started.add(name)
         if name in ALL_PHASES:
             self._tick("phase-started")
 
@@ -432,6 +496,7 @@ class _Collector:
         phase = event.phase.value
         if event.status != Status.SKIP and rec.label in self.labels:
             self.operations.add(rec.label)
+        self.finished_in.setdefault(phase, set()).add(rec.label)
         if event.status == Status.SKIP and event.skip_reason == "Time limit reached":
             self.cut_short.append(f"{phase} {rec.label}")
         answered = [case_id for case_id, i in rec.interactions.items() if i.response is not None]
@@ -519,6 +584,18 @@ class _Collector:
                 key, RawFailure(key, "after_run", failure.code, failure.title, failure.message, failure.operation or "", "after_run", None, "", [])
             )
 
+    def _cut_short(self) -> list[str]:
+        """Scenarios the budget ended, then, when it ran out, what it never reached: the operations
+        a started unit phase did not get to, and a stateful phase it stopped or never started."""
+        cut = [*self.cut_short, *(self.slices.cut if self.slices else [])]
+        if self.stop_reason == "max_time":
+            for phase in ("examples", "coverage", "fuzzing"):
+                if phase in self.started and phase in self.enabled and self.phases.get(phase) != "skip":
+                    cut += [f"{phase} {label}" for label in sorted(self.labels - self.finished_in.get(phase, set()))]
+            if "stateful" in self.enabled:
+                cut.append("stateful")
+        return list(dict.fromkeys(cut))
+
     def result(self, seed: int) -> EngineResult:
         return EngineResult(
             failures=list(self.failures.values()),
@@ -533,7 +610,8 @@ class _Collector:
             requests_by_phase=self.by_phase,
             requests_by_operation=dict(sorted(self.by_operation.items(), key=lambda kv: -kv[1])),
             repeats_by_phase=self.repeats,
-            cut_short=self.cut_short,
+            cut_short=self._cut_short(),
+            slowest=sorted(self.slices.seconds.items(), key=lambda kv: -kv[1])[:10] if self.slices else [],
             saturated=self.saturated,
         )
 
