@@ -150,3 +150,8 @@ def test_functions_the_adapter_wraps():
     assert isinstance(EngineContext.is_operation_slice_expired, property)
     assert isinstance(EngineContext.has_reached_time_limit, property)
     assert "slice_deadline" in inspect.getsource(EngineContext.take_operation_slice)
+    # the work-conserving share reads the engine's own: the phase's reserve and the operations left
+    assert {"_reserved_time", "_slice_budget"} <= set(EngineContext.__slots__)
+    from schemathesis.engine.context import _SliceBudget
+
+    assert "_remaining_operations" in _SliceBudget.__slots__

@@ -285,18 +285,28 @@ class _Saturation:
 
 
 class _SliceWatch:
-    """Which scenarios the time budget ended early, and how long each took. With a time budget
-    the engine gives every operation a share of each phase and ends a scenario whose share is
-    spent; it reports that only when not one request went out, so a scenario cut after its first
-    cases would pass for a complete one. The watch marks every scenario whose share ran out
-    or that was still running when the whole budget ran out (a saturation stop is not a budget
-    cut), and times them all."""
+    """Sizes each operation's share of a phase's time, and says which scenarios the budget ended.
+
+    With a time budget the engine splits what is left of a phase evenly over the operations still
+    to run and ends a scenario whose share is spent. Even shares assume every operation costs the
+    same: on a service where most scenarios take a tenth of their share, the few that need ten
+    times it are cut although the run ends far under budget (more so on a loaded CI machine). So
+    a share becomes work-conserving: an operation may use what the phase has left minus what the
+    operations after it typically need (the median of the scenarios finished in this phase), and
+    never less than the engine's even share. A slow operation still cannot starve the others:
+    each later one keeps at least the typical time, or its even share when that is larger.
+
+    The engine reports a cut only when not one request went out, so a scenario cut after its first
+    cases would pass for a complete one. The watch marks every scenario whose share ran out or
+    that was still running when the whole budget ran out (a saturation stop is not a budget cut),
+    and times them all."""
 
     def __init__(self) -> None:
         import threading
 
         self.cut: list[str] = []  # "PHASE METHOD /path", in the order the scenarios ended
         self.seconds: dict[str, float] = {}  # "PHASE METHOD /path" -> seconds, summed over passes
+        self.finished: dict[str, list[float]] = {}  # phase -> seconds of each scenario the budget did not cut
         self.local = threading.local()
         self.lock = threading.Lock()
 
@@ -307,21 +317,36 @@ class _SliceWatch:
         import schemathesis.engine.run.unit as unit
         from schemathesis.engine.context import EngineContext
 
-        run_operation = unit._run_operation
+        run_operation, take_slice = unit._run_operation, EngineContext.take_operation_slice
         expired: Any = EngineContext.__dict__["is_operation_slice_expired"]  # the property itself
         watch = self
 
         def watched_run(operation: Any, **kwargs: Any) -> None:
             watch.local.hit = False
+            watch.local.phase = phase = kwargs["phase"].value
             started = time.monotonic()
             try:
                 run_operation(operation, **kwargs)
             finally:
-                name = f"{kwargs['phase'].value} {operation.label}"
+                name, seconds = f"{phase} {operation.label}", time.monotonic() - started
                 with watch.lock:
-                    watch.seconds[name] = watch.seconds.get(name, 0.0) + time.monotonic() - started
+                    watch.seconds[name] = watch.seconds.get(name, 0.0) + seconds
                     if (watch.local.hit or kwargs["ctx"].has_reached_time_limit) and name not in watch.cut:
                         watch.cut.append(name)
+                    elif not watch.local.hit:
+                        watch.finished.setdefault(phase, []).append(seconds)
+
+        def sized_slice(ctx: Any) -> None:
+            take_slice(ctx)  # the engine's even share (it also counts the operation as dispatched)
+            even = ctx._thread_local.slice_deadline
+            with watch.lock:
+                done = sorted(watch.finished.get(getattr(watch.local, "phase", ""), ()))
+            if even is None or not done:
+                return
+            typical = done[len(done) // 2]
+            phase_end = ctx.control.deadline - ctx._reserved_time
+            others = max(ctx._slice_budget._remaining_operations, 0)
+            ctx._thread_local.slice_deadline = max(even, phase_end - others * typical)
 
         def watched_expired(ctx: Any) -> bool:
             value = bool(expired.fget(ctx))
@@ -331,10 +356,12 @@ class _SliceWatch:
 
         unit._run_operation = watched_run
         setattr(EngineContext, "is_operation_slice_expired", property(watched_expired))  # noqa: B010 - a property, not a method
+        setattr(EngineContext, "take_operation_slice", sized_slice)  # noqa: B010
         try:
             yield
         finally:
             unit._run_operation = run_operation
+            setattr(EngineContext, "take_operation_slice", take_slice)  # noqa: B010
             setattr(EngineContext, "is_operation_slice_expired", expired)  # noqa: B010
 
 
