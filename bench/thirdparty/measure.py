@@ -32,6 +32,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -140,7 +141,7 @@ def parse_auditor(path: Path) -> dict:
 
 
 def measure(name: str, args: argparse.Namespace) -> dict:
-    out = Path(args.out) / name
+    out = Path(args.out).resolve() / name
     out.mkdir(parents=True, exist_ok=True)
     result: dict = {"service": name, "package": SERVICES[name].package, "seed": args.seed, "max_examples": args.max_examples, "max_time": args.max_time}
 
@@ -157,7 +158,9 @@ def measure(name: str, args: argparse.Namespace) -> dict:
             if args.max_time:
                 cmd += ["--max-time", str(int(args.max_time))]
             print(f"{name}: schemathesis run ...", flush=True)
-            rc, wall, rss, lines = timed(cmd, out / "st.out", out)
+            # a fresh folder: the CLI keeps a crash cache in ./.schemathesis and replays it on the next run
+            with tempfile.TemporaryDirectory(prefix="st-cwd-") as cwd:
+                rc, wall, rss, lines = timed(cmd, out / "st.out", Path(cwd))
             time.sleep(1)
             served = access_count(name, log) - before
         st = parse_ndjson(out / "st.ndjson")

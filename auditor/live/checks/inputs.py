@@ -83,7 +83,8 @@ def live_injection(live: LiveContext, prober: Prober) -> Iterator[Issue]:
     What it checks: injection-style values are sent in the string path and query parameters of
     safe operations and in the top-level string fields of JSON bodies (not under --read-only),
     each in an otherwise valid request: a quote and `{"$ne": null}` to every one, then `' OR
-    '1'='1`, `";--` and `') /*` where one of those changed the answer. A finding needs the value
+    '1'='1`, `";--` and `') /*` where one of those changed the answer other than by refusing it
+    with a 4xx (a value refused at the boundary did not reach an interpreter). A finding needs the value
     to change the outcome: the same request with its plain value answers below 500, the injected
     one 5xx. The evidence shows both answers. An
     operation that fails whatever it is sent is not blamed on the value (the fuzzer reports it).
@@ -128,7 +129,9 @@ def live_injection(live: LiveContext, prober: Prober) -> Iterator[Issue]:
                 if built is None:
                     break
                 ex = prober.send(_refresh(live, lbl, built), lbl)
-                changed = changed or (ex is not None and ex.status != plain.status)
+                # a 4xx is the value refused at the boundary (what the guideline asks), not a value
+                # that reached an interpreter: the further values are sent only after another change
+                changed = changed or (ex is not None and ex.status != plain.status and not 400 <= (ex.status or 0) < 500)
                 if ex is not None and (ex.status or 0) >= 500:
                     where = f"body field {name}" if location == "body" else f"{location} parameter {name}"
                     yield Issue(
