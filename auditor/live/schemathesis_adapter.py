@@ -166,18 +166,16 @@ class FuzzSession:
         collector.slices = self.slices
         collector.enabled = self.settings.phases
         stream = from_schema(self.schema).execute()
-        started: set[str] = set()
         try:
             for event in stream:
                 if isinstance(event, events.PhaseStarted):
                     name = event.phase.name.value
-                    if name in ELASTIC and name in started:
+                    if name in ELASTIC and name in collector.started:
                         # with a time budget the engine repeats fuzzing and stateful until it is
                         # spent; auditor's budget is a ceiling: every phase once, then stop
                         collector.one_cycle = True
                         stream.stop()
                         continue
-                    started.add(name)
                     collector.phase_started(name)
                 elif isinstance(event, events.PhaseFinished):
                     if not collector.one_cycle:  # not the repeat that was stopped
@@ -619,7 +617,7 @@ class _Collector:
             for phase in ("examples", "coverage", "fuzzing"):
                 if phase in self.started and phase in self.enabled and self.phases.get(phase) != "skip":
                     cut += [f"{phase} {label}" for label in sorted(self.labels - self.finished_in.get(phase, set()))]
-            if "stateful" in self.enabled:
+            if "stateful" in self.enabled and self.phases.get("stateful") != "skip":
                 cut.append("stateful")
         return list(dict.fromkeys(cut))
 
