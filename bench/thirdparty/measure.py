@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import re
 import subprocess
 import sys
@@ -144,6 +145,9 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     out = Path(args.out).resolve() / name
     out.mkdir(parents=True, exist_ok=True)
     result: dict = {"service": name, "package": SERVICES[name].package, "seed": args.seed, "max_examples": args.max_examples, "max_time": args.max_time}
+    # wall times depend on what else the machine runs: compare only figures taken at a similar load
+    result["load_1min_before"] = round(os.getloadavg()[0], 2)
+    print(f"{name}: load average {result['load_1min_before']} (1 min) on {os.cpu_count()} CPUs", flush=True)
 
     if "schemathesis" in args.tools:
         log = out / "st.service.log"
