@@ -160,10 +160,9 @@ class FuzzSession:
         """Run the engine to completion and return what it found."""
         from schemathesis.engine import events, from_schema
 
-        collector = _Collector(on_tick, _operation_labels(self.schema))
+        collector = _Collector(on_tick, _operation_labels(self.schema), self.slices)
         collector.on_exchange = self.settings.on_exchange
         collector.saturation = self.saturation
-        collector.slices = self.slices
         collector.enabled = self.settings.phases
         stream = from_schema(self.schema).execute()
         try:
@@ -302,8 +301,8 @@ class _SliceWatch:
     def __init__(self) -> None:
         import threading
 
-        self.cut: list[str] = []  # "PHASE METHOD /path", in the order the scenarios ended
-        self.seconds: dict[str, float] = {}  # "PHASE METHOD /path" -> seconds, summed over passes
+        self.cut: list[tuple[str, str]] = []  # (phase, "METHOD /path"), in the order the scenarios ended
+        self.seconds: dict[tuple[str, str], float] = {}  # every scenario run: (phase, "METHOD /path") -> seconds, summed over passes
         self.finished: dict[str, list[float]] = {}  # phase -> seconds of each scenario the budget did not cut
         self.local = threading.local()
         self.lock = threading.Lock()
@@ -326,13 +325,13 @@ class _SliceWatch:
             try:
                 run_operation(operation, **kwargs)
             finally:
-                name, seconds = f"{phase} {operation.label}", time.monotonic() - started
+                key, seconds = (phase, operation.label), time.monotonic() - started
                 with watch.lock:
-                    watch.seconds[name] = watch.seconds.get(name, 0.0) + seconds
-                    if (watch.local.hit or kwargs["ctx"].has_reached_time_limit) and name not in watch.cut:
-                        watch.cut.append(name)
-                    elif not watch.local.hit:
+                    watch.seconds[key] = watch.seconds.get(key, 0.0) + seconds
+                    if not (watch.local.hit or kwargs["ctx"].has_reached_time_limit):
                         watch.finished.setdefault(phase, []).append(seconds)
+                    elif key not in watch.cut:
+                        watch.cut.append(key)
 
         def sized_slice(ctx: Any) -> None:
             take_slice(ctx)  # the engine's even share (it also counts the operation as dispatched)
@@ -471,8 +470,9 @@ def _operation_labels(schema: Any) -> set[str]:
 class _Collector:
     """Folds the event stream into distinct failures and errors, with counts and progress."""
 
-    def __init__(self, on_tick: Callable[[Tick], None] | None, labels: set[str]) -> None:
+    def __init__(self, on_tick: Callable[[Tick], None] | None, labels: set[str], slices: _SliceWatch) -> None:
         self.on_tick = on_tick
+        self.slices = slices
         self.labels = labels
         self.operations_total = len(labels)
         self.failures: dict[tuple, RawFailure] = {}
@@ -490,11 +490,8 @@ class _Collector:
         self.by_phase: dict[str, int] = {}
         self.by_operation: dict[str, int] = {}
         self.repeats: dict[str, int] = {}
-        self.cut_short: list[str] = []
-        self.slices: _SliceWatch | None = None
         self.started: set[str] = set()
         self.enabled: tuple[str, ...] = ALL_PHASES  # the phases the run asked for
-        self.finished_in: dict[str, set[str]] = {}  # phase -> operations whose scenario ended in it
         self.on_exchange: Callable[[str, Exchange, str | None], None] | None = None
 
     def _tick(self, event: str, status: str = "") -> None:
@@ -521,9 +518,6 @@ class _Collector:
         phase = event.phase.value
         if event.status != Status.SKIP and rec.label in self.labels:
             self.operations.add(rec.label)
-        self.finished_in.setdefault(phase, set()).add(rec.label)
-        if event.status == Status.SKIP and event.skip_reason == "Time limit reached":
-            self.cut_short.append(f"{phase} {rec.label}")
         answered = [case_id for case_id, i in rec.interactions.items() if i.response is not None]
         self.requests += len(answered)
         self.by_phase[phase] = self.by_phase.get(phase, 0) + len(answered)
@@ -610,16 +604,17 @@ class _Collector:
             )
 
     def _cut_short(self) -> list[str]:
-        """Scenarios the budget ended, then, when it ran out, what it never reached: the operations
-        a started unit phase did not get to, and a stateful phase it stopped or never started."""
-        cut = [*self.cut_short, *(self.slices.cut if self.slices else [])]
+        """Scenarios the budget ended (the watch saw them), then, when it ran out, what it never
+        reached: the operations a started unit phase did not get to, and a stateful phase it
+        stopped or never started."""
+        cut = list(self.slices.cut)
         if self.stop_reason == "max_time":
             for phase in ("examples", "coverage", "fuzzing"):
-                if phase in self.started and phase in self.enabled and self.phases.get(phase) != "skip":
-                    cut += [f"{phase} {label}" for label in sorted(self.labels - self.finished_in.get(phase, set()))]
+                if phase in self.started and self.phases.get(phase) != "skip":  # a phase not asked for finishes as a skip
+                    cut += [(phase, label) for label in sorted(self.labels) if (phase, label) not in self.slices.seconds]
             if "stateful" in self.enabled and self.phases.get("stateful") != "skip":
-                cut.append("stateful")
-        return list(dict.fromkeys(cut))
+                cut.append(("stateful", ""))
+        return [f"{phase} {label}".strip() for phase, label in dict.fromkeys(cut)]
 
     def result(self, seed: int) -> EngineResult:
         return EngineResult(
@@ -636,7 +631,7 @@ class _Collector:
             requests_by_operation=dict(sorted(self.by_operation.items(), key=lambda kv: -kv[1])),
             repeats_by_phase=self.repeats,
             cut_short=self._cut_short(),
-            slowest=sorted(self.slices.seconds.items(), key=lambda kv: -kv[1])[:10] if self.slices else [],
+            slowest=[(f"{phase} {label}", sec) for (phase, label), sec in sorted(self.slices.seconds.items(), key=lambda kv: -kv[1])[:10]],
             saturated=self.saturated,
         )
 
