@@ -235,8 +235,10 @@ class _Saturation:
 
         self.limit = limit
         self.known: set[tuple] = set()
-        self.streaks: dict[int, int] = {}  # id(recorder) -> answers since its last news (after its first failure)
-        self.stopped: dict[int, int] = {}  # id(recorder) -> answers sent when it was stopped
+        # id(recorder) -> its scenario's streak, from its first failure until the scenario is
+        # finished; the entry holds the recorder, so that no later scenario's recorder can get
+        # the same id (and inherit the streak) while it is kept
+        self.streaks: dict[int, _Streak] = {}
         self.lock = threading.Lock()
 
     @contextmanager
@@ -261,24 +263,39 @@ class _Saturation:
         from schemathesis.engine import Status
 
         keys = {_failure_key(node) for node in recorder.checks.get(case_id) or () if node.status == Status.FAILURE and node.failure_info is not None}
-        rid = id(recorder)
         with self.lock:
             news = bool(keys - self.known)
             self.known |= keys
-            if news:
-                self.streaks[rid] = 0
-                return
-            if rid not in self.streaks:
+            streak = self.streaks.get(id(recorder))
+            if streak is None:
                 if not keys:
                     return  # no failure in this scenario yet: it runs on
-                self.streaks[rid] = 0  # its first failure, already known from elsewhere: the count starts
+                streak = self.streaks[id(recorder)] = _Streak(recorder)  # its first failure: the count starts
+            if news:
+                streak.count = 0
+                return
             if status < 400:
                 return  # a success explores the service's own code: it neither counts nor excuses
-            self.streaks[rid] += 1
-            if self.streaks[rid] < self.limit:
+            streak.count += 1
+            if streak.count < self.limit:
                 return
-            self.stopped[rid] = len(recorder.interactions)
+            streak.stopped = True
         ctx._thread_local.slice_deadline = 0.0  # the engine ends the scenario before its next case
+
+    def finished(self, recorder: Any) -> bool:
+        """Forget a finished scenario; whether it was stopped for bringing nothing new."""
+        with self.lock:
+            streak = self.streaks.pop(id(recorder), None)
+        return streak is not None and streak.stopped
+
+
+@dataclass
+class _Streak:
+    """One scenario's answers without news since its first failure."""
+
+    recorder: Any  # kept alive until the scenario is finished: its id is the key
+    count: int = 0
+    stopped: bool = False
 
 
 class _SliceWatch:
@@ -556,7 +573,7 @@ class _Collector:
                     steps=[step.curl for step in node.failure_info.steps],
                 )
         self.repeats[phase] = self.repeats.get(phase, 0) + len(failed - new_keys)
-        if self.saturation is not None and id(rec) in self.saturation.stopped:
+        if self.saturation is not None and self.saturation.finished(rec):
             self.saturated.append(f"{phase} {rec.label}")
         self._tick("scenario")
 
