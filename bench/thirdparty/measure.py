@@ -11,7 +11,9 @@ the same seed, examples per operation, one worker, no example database and the s
 Authorization header; Schemathesis first, then auditor. Schemathesis runs with its CLI's
 defaults (`--schemathesis-mode first-failure`: a scenario stops at its first failure) or with
 `--continue-on-failure` (`keep-going`); `compare.lost` lists the (failure code, operation)
-pairs Schemathesis found and auditor's report does not show. Raw outputs go to
+pairs Schemathesis found and auditor's report does not show, `compare.lost_stateful_only` those
+of them Schemathesis found only in its stateful phase (whose walk depends on the server state
+the earlier phases left behind). Raw outputs go to
 OUT/NAME/ (default OUT: /work/thirdparty-results, outside the repository):
 
     st.out, st.ndjson, st.service.log      Schemathesis console, event stream, service log
@@ -77,6 +79,7 @@ def timed(cmd: list[str], out: Path, cwd: Path) -> tuple[int, float, float, int]
 def parse_ndjson(path: Path) -> dict:
     requests = 0
     failures: collections.Counter[tuple[str, str, str, str]] = collections.Counter()
+    phases: dict[tuple[str, str], set[str]] = collections.defaultdict(set)  # (code, operation) -> phases that found it
     operations = 0
     for line in path.read_text(encoding="utf-8").splitlines():
         event = json.loads(line)
@@ -93,6 +96,7 @@ def parse_ndjson(path: Path) -> dict:
                 if node.get("status") == "failure" and failure:
                     first = (failure.get("message") or "").splitlines()[0] if failure.get("message") else ""
                     failures[(failure["code"], failure["operation"], failure["title"], first)] += 1
+                    phases[(failure["code"], failure["operation"])].add(finished.get("phase") or "")
     by_code_op = {(c, o) for c, o, _, _ in failures}
     by_code = collections.Counter(c + " " + t for c, _, t, _ in failures)
     return {
@@ -101,7 +105,9 @@ def parse_ndjson(path: Path) -> dict:
         "distinct_failures": len(failures),
         "distinct_code_operation": len(by_code_op),
         "failures_by_code": dict(by_code.most_common()),
-        "failures": [{"code": c, "operation": o, "title": t, "message": m, "seen": n} for (c, o, t, m), n in sorted(failures.items())],
+        "failures": [
+            {"code": c, "operation": o, "title": t, "message": m, "seen": n, "phases": sorted(phases[(c, o)])} for (c, o, t, m), n in sorted(failures.items())
+        ],
     }
 
 
@@ -192,8 +198,17 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     if "schemathesis" in result and "auditor" in result and "schemathesis_code_operation" in result["auditor"]:
         st_set = {(f["code"], f["operation"]) for f in result["schemathesis"]["failures"]}
         au_set = {tuple(x) for x in result["auditor"]["schemathesis_code_operation"]}
-        result["compare"] = {"lost": sorted(st_set - au_set), "only_auditor": len(au_set - st_set), "both": len(st_set & au_set)}
-        result["auditor"]["lost"] = len(st_set - au_set)
+        # a pair the CLI found only in its stateful phase depends on the server state the earlier
+        # phases left behind, which differs whenever the tools send different requests before it
+        stateful_only = {(f["code"], f["operation"]) for f in result["schemathesis"]["failures"] if f["phases"] == ["stateful"]}
+        lost = st_set - au_set
+        result["compare"] = {
+            "lost": sorted(lost),
+            "lost_stateful_only": sorted(lost & stateful_only),
+            "only_auditor": len(au_set - st_set),
+            "both": len(st_set & au_set),
+        }
+        result["auditor"]["lost"] = f"{len(lost)} ({len(lost & stateful_only)} stateful only)"
     (out / "summary.json").write_text(json.dumps(result, indent=2))
     return result
 
