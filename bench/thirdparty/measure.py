@@ -208,7 +208,8 @@ def measure(name: str, args: argparse.Namespace) -> dict:
             "only_auditor": len(au_set - st_set),
             "both": len(st_set & au_set),
         }
-        result["auditor"]["lost"] = f"{len(lost)} ({len(lost & stateful_only)} stateful only)"
+        result["auditor"]["lost"] = len(lost)
+        result["auditor"]["lost_stateful_only"] = len(lost & stateful_only)
     (out / "summary.json").write_text(json.dumps(result, indent=2))
     return result
 
@@ -224,7 +225,11 @@ def table(out: Path, names: list[str]) -> str:
         ("requests in the service's access log", lambda s, a: s.get("served_requests"), lambda s, a: a.get("served_requests")),
         ("distinct failures (code+op+message)", lambda s, a: s.get("distinct_failures"), None),
         ("distinct (code, operation)", lambda s, a: s.get("distinct_code_operation"), lambda s, a: len(a.get("schemathesis_code_operation") or [])),
-        ("Schemathesis' (code, operation) not in auditor's report", lambda s, a: "-", lambda s, a: a.get("lost", "-")),
+        (
+            "Schemathesis' (code, operation) not in auditor's report",
+            lambda s, a: "-",
+            lambda s, a: f"{a['lost']} ({a.get('lost_stateful_only', '?')} stateful only)" if "lost" in a else "-",
+        ),
         (
             "findings (error/warn/info)",
             lambda s, a: "-",
