@@ -166,6 +166,38 @@ def test_read_only_sends_only_safe_methods_and_says_so():
     assert "idempotency/replay" not in result.out
 
 
+@pytest.mark.live
+@pytest.mark.slow
+def test_a_run_that_loses_its_credentials_says_which_request_did_it_and_stops_probing_behind_them():
+    """The service revokes the token at the first DELETE that succeeds (as Airflow lets the fuzzer
+    delete the admin user it signs in as): one finding on that DELETE, and no probe or sample is
+    sent to an operation that could only refuse it. The conformant audit, whose fuzzer also gets
+    401s (requests sent without the token on purpose), has no such finding."""
+    with running("conformant", token=TOKEN, revoke_on_delete=True) as service:
+        result = _audit(service.base_url)
+        after = requests.get(service.base_url + "/v1/items", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5).status_code
+    report = json.loads(result.out)
+    assert after == 401 and result.code == 1
+    (lost,) = [f for f in report["findings"] if f["rule"] == "contract/live-credentials"]
+    assert lost["severity"] == "error" and lost["operation"] == {"method": "DELETE", "path": "/v1/items/{itemId}"}
+    assert lost["evidence"]["response"]["status"] == 204 and lost["evidence"]["refused_answers"] > 0
+    assert {r["before"] for r in lost["evidence"]["replayed"]} == {200} and {r["now"] for r in lost["evidence"]["replayed"]} == {401}
+    assert "--exclude 'DELETE /v1/items/{itemId}'" in lost["message"]
+    left_out = set(lost["evidence"]["operations_left_out"])
+    assert {"GET /v1/items", "POST /v1/items", "PUT /v1/items/{itemId}"} <= left_out and "GET /healthz" not in left_out
+    live = report["stats"]["live"]
+    assert not {"inputs/live-injection", "idempotency/replay", "idempotency/put-repeatable"} & set(live["probe_requests_by_check"])
+    assert not left_out & set(live["sampled_operations"]) and "GET /healthz" in live["sampled_operations"]
+
+
+@pytest.mark.live
+@pytest.mark.slow
+def test_conformant_audit_keeps_its_credentials(conformant_audit):
+    _, report = conformant_audit
+    assert report["stats"]["live"]["probe_requests_by_check"]["contract/live-credentials"] == 1
+    assert not [f for f in report["findings"] if f["rule"] == "contract/live-credentials"]
+
+
 def test_audit_without_base_url_is_lint_with_the_operation_table(cli):
     result = cli(["audit", str(SPEC), "--format", "json"])
     report = json.loads(result.out)

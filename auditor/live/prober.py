@@ -67,6 +67,12 @@ class Built:
         return replace(self, body=json.dumps({**body, name: value}).encode("utf-8"))
 
 
+def replay_of(exchange: Exchange) -> Built:
+    """The recorded request ``exchange`` as one to send again (hop-by-hop headers left out)."""
+    body = exchange.body.encode("utf-8") if exchange.body is not None else None
+    return Built(exchange.method, exchange.url, {k: v for k, v in exchange.headers.items() if k.lower() not in HOP_HEADERS}, body)
+
+
 class ReadOnlyViolation(AssertionError):
     """A bug: something tried to send an unsafe method under --read-only."""
 

@@ -54,9 +54,9 @@ def sample(run: LiveRun, prober: Prober) -> dict[str, Samples]:
             seen.setdefault(o.operation, []).append(o.exchange.elapsed_ms)
     results: dict[str, Samples] = {}
     for op in run.selected:
-        if op.method != "get" or planned <= 0:
-            continue
         lbl = label(op)
+        if op.method != "get" or planned <= 0 or lbl in run.denied:
+            continue
         prior = seen.get(lbl, [])[:planned]
         found = results[lbl] = Samples(list(prior), sum(ms > budget for ms in prior))
         found.verdict = decided(len(found.values), found.over)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from auditor.live.model import Exchange, Observed
-from auditor.live.prober import HOP_HEADERS, Built, Prober
+from auditor.live.prober import Built, Prober, replay_of
 
 # positive cases of one operation from the engine: (operation label, how many) -> requests
 CaseSource = Callable[[str, int], list[Built]]
@@ -42,7 +42,7 @@ class ValidRequests:
     def candidates(self, operation: str, *, limit: int = 5) -> Iterator[Built]:
         """Up to ``limit`` seen successes, then engine-generated positive cases. A request that
         carries an idempotency key gets a fresh one."""
-        seen: set[tuple[str, bytes | None]] = set()
+        seen: set[tuple[str, str | None]] = set()
         count = 0
         for o in reversed(self.observed):
             ex = o.exchange
@@ -50,12 +50,11 @@ class ValidRequests:
                 break
             if o.operation != operation or o.origin != "fuzz" or not ex.ok or (ex.body or "").endswith("…"):
                 continue
-            body = ex.body.encode("utf-8") if ex.body is not None else None
-            if (ex.url, body) in seen:
+            if (ex.url, ex.body) in seen:
                 continue
-            seen.add((ex.url, body))
+            seen.add((ex.url, ex.body))
             count += 1
-            yield self.refresh(operation, Built(ex.method, ex.url, {k: v for k, v in ex.headers.items() if k.lower() not in HOP_HEADERS}, body))
+            yield self.refresh(operation, replay_of(ex))
         for built in self.generated(operation):
             yield self.refresh(operation, built)
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 from auditor.document.document import OperationRef
 from auditor.live.context import LiveContext, label
 from auditor.live.headers import lower
 from auditor.live.model import Exchange, Issue, untested
-from auditor.live.prober import Built, Prober, send_together
+from auditor.live.prober import Built, Prober, replay_of, send_together
 from auditor.live.valid_requests import fresh_key
 from auditor.model import Severity
 from auditor.rules._shared import DEFAULT_HEADERS, key_param
@@ -282,12 +283,9 @@ def _other_payload(live: LiveContext, lbl: str, built: Built) -> Built | None:
 
 def _seen_success(live: LiveContext, lbl: str) -> Built | None:
     """The newest DELETE the fuzzer saw answered 2xx: its resource is gone now."""
-    from auditor.live.prober import HOP_HEADERS
-
     for o in reversed(live.run.observed):
         if o.operation == lbl and o.origin == "fuzz" and o.exchange.ok:
-            ex = o.exchange
-            return Built(ex.method, ex.url, {k: v for k, v in ex.headers.items() if k.lower() not in HOP_HEADERS})
+            return replace(replay_of(o.exchange), body=None)
     return None
 
 
