@@ -4,6 +4,7 @@
     python3 bench/thirdparty/measure.py kinto --seed 2 --out /tmp/tp
     python3 bench/thirdparty/measure.py prefect --max-time 900   # a budget for both tools
     python3 bench/thirdparty/measure.py kinto --schemathesis-mode keep-going
+    python3 bench/thirdparty/measure.py airflow --exclude-operation-id delete_user   # both tools
 
 Needs bench/thirdparty/setup.sh done and ./.venv (the worktree's auditor and its pinned
 Schemathesis). Each tool runs against a fresh start of the service (same pristine state), with
@@ -151,6 +152,7 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     out = Path(args.out).resolve() / name
     out.mkdir(parents=True, exist_ok=True)
     result: dict = {"service": name, "package": SERVICES[name].package, "seed": args.seed, "max_examples": args.max_examples, "max_time": args.max_time}
+    result["excluded_operation_ids"] = args.exclude_operation_id
     # wall times depend on what else the machine runs: compare only figures taken at a similar load
     result["load_1min_before"] = round(os.getloadavg()[0], 2)
     print(f"{name}: load average {result['load_1min_before']} (1 min) on {os.cpu_count()} CPUs", flush=True)
@@ -164,6 +166,8 @@ def measure(name: str, args: argparse.Namespace) -> dict:
             cmd += ["--workers", "1", "--generation-database", "none", "-H", svc.auth_header, "--no-color"]
             if args.schemathesis_mode == "keep-going":
                 cmd.append("--continue-on-failure")
+            for operation_id in args.exclude_operation_id:
+                cmd += ["--exclude-operation-id", operation_id]
             cmd += ["--report", "ndjson", "--report-ndjson-path", str(out / "st.ndjson")]
             if args.max_time:
                 cmd += ["--max-time", str(int(args.max_time))]
@@ -184,6 +188,8 @@ def measure(name: str, args: argparse.Namespace) -> dict:
             before = access_count(name, log)
             cmd = [str(BIN / "auditor"), "audit", svc.spec, "--base-url", svc.base_url, "--seed", str(args.seed), "--max-examples", str(args.max_examples)]
             cmd += ["--workers", "1", "--header", svc.auth_header, "-o", f"json={out / 'au.json'}"]
+            for operation_id in args.exclude_operation_id:
+                cmd += ["--exclude", f"id:{operation_id}"]
             if args.max_time:
                 cmd += ["--max-time", str(args.max_time)]
             print(f"{name}: auditor audit ...", flush=True)
@@ -261,6 +267,9 @@ def main() -> int:
     parser.add_argument("--tools", default="schemathesis,auditor")
     parser.add_argument(
         "--schemathesis-mode", choices=("first-failure", "keep-going"), default="first-failure", help="the CLI's defaults, or --continue-on-failure"
+    )
+    parser.add_argument(
+        "--exclude-operation-id", action="append", default=[], metavar="ID", help="leave this operation out of both runs (repeatable)"
     )
     parser.add_argument("--out", default="/work/thirdparty-results")
     parser.add_argument("--table", action="store_true", help="only print the table of the summaries in OUT")
