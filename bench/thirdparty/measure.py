@@ -268,9 +268,7 @@ def main() -> int:
     parser.add_argument(
         "--schemathesis-mode", choices=("first-failure", "keep-going"), default="first-failure", help="the CLI's defaults, or --continue-on-failure"
     )
-    parser.add_argument(
-        "--exclude-operation-id", action="append", default=[], metavar="ID", help="leave this operation out of both runs (repeatable)"
-    )
+    parser.add_argument("--exclude-operation-id", action="append", default=[], metavar="ID", help="leave this operation out of both runs (repeatable)")
     parser.add_argument("--out", default="/work/thirdparty-results")
     parser.add_argument("--table", action="store_true", help="only print the table of the summaries in OUT")
     args = parser.parse_args()
