@@ -129,6 +129,25 @@ def test_latency_verdict_is_sequential_and_needs_ten_samples():
     assert decided(100, 12) == "over"
 
 
+def test_latency_far_under_budget_is_decided_after_min_samples():
+    from auditor.live.sampling import Samples, settle, tolerance_limit
+
+    fast = [40.0 + (i % 7) * 3 for i in range(20)]  # 40-58 ms
+    assert 58 < tolerance_limit(fast) < 80
+    found = Samples(fast[:19])
+    settle(found, 200.0, 20)
+    assert found.verdict is None  # fewer than min-samples
+    found = Samples(fast)
+    settle(found, 200.0, 20)
+    assert found.verdict == "under" and found.bound_ms == round(tolerance_limit(fast), 1)
+    slow_path = Samples([*fast[:19], 250.0], over=1)  # one sample over budget: the binomial rule only
+    settle(slow_path, 200.0, 20)
+    assert slow_path.verdict is None
+    near = Samples([150.0 + (i % 5) * 10 for i in range(20)])  # 150-190 ms: the limit is over 200
+    settle(near, 200.0, 20)
+    assert near.verdict is None and tolerance_limit(near.values) > 200
+
+
 def _finding(rule: str, operation: str | None, message: str, source: Source = Source.LIVE, **evidence) -> Finding:
     op = Operation(*operation.split(" ", 1)) if operation else None
     return Finding(rule, Severity.WARN, message, "hint", source, op, Location("a.yaml", "/paths", 1, 1), evidence or {"count": 1})

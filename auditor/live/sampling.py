@@ -28,6 +28,7 @@ class Samples:
     over: int = 0
     verdict: str | None = None
     skipped: str | None = None
+    bound_ms: float | None = None  # the log-normal tolerance limit that decided "under" early
 
 
 def decided(n: int, over: int) -> str | None:
@@ -41,6 +42,29 @@ def decided(n: int, over: int) -> str | None:
     return None
 
 
+def settle(found: Samples, budget: float, early: int) -> None:
+    """Set ``found.verdict`` from its samples: the binomial rule, or an early "under" (see above)."""
+    found.verdict = decided(len(found.values), found.over)
+    if found.verdict is None and found.over == 0 and len(found.values) >= max(early, FIRST_VERDICT):
+        bound = tolerance_limit(found.values)
+        if bound <= budget:
+            found.verdict, found.bound_ms = "under", round(bound, 1)
+
+
+def tolerance_limit(values: list[float]) -> float:
+    """The one-sided 95 %/95 % upper tolerance limit of a log-normal fit (Natrella's
+    approximation of the factor k; at least two values, all positive)."""
+    logs = [math.log(max(v, 0.001)) for v in values]
+    n = len(logs)
+    mean = sum(logs) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in logs) / (n - 1))
+    z = 1.6448536269514722  # the standard normal's 95th percentile (both the coverage and the confidence)
+    a = 1 - z * z / (2 * (n - 1))
+    b = z * z - z * z / n
+    k = (z + math.sqrt(z * z - a * b)) / a
+    return math.exp(mean + k * sd)
+
+
 def sample(run: LiveRun, prober: Prober) -> dict[str, Samples]:
     """Sample every selected GET operation; the results by operation label. The 2xx answers the
     fuzzer already had are samples too (real answers to valid requests, one at a time): an
@@ -48,6 +72,7 @@ def sample(run: LiveRun, prober: Prober) -> dict[str, Samples]:
     warm-up: the service has served it)."""
     opts = run.options("reliability/latency-p95")
     budget, planned, warmup = float(opts["budget-ms"]), int(opts["samples"]), int(opts["warmup"])
+    early = int(opts["min-samples"])
     seen: dict[str, list[float]] = {}
     for o in run.observed:
         if o.origin == "fuzz" and o.operation is not None and o.exchange.ok and o.exchange.elapsed_ms is not None:
@@ -59,7 +84,7 @@ def sample(run: LiveRun, prober: Prober) -> dict[str, Samples]:
             continue
         prior = seen.get(lbl, [])[:planned]
         found = results[lbl] = Samples(list(prior), sum(ms > budget for ms in prior))
-        found.verdict = decided(len(found.values), found.over)
+        settle(found, budget, early)
         if found.verdict is not None:
             continue
         attempt = run.requests.first_success(prober, lbl) if run.requests is not None else None
@@ -79,7 +104,7 @@ def sample(run: LiveRun, prober: Prober) -> dict[str, Samples]:
                 continue
             found.values.append(ex.elapsed_ms)
             found.over += ex.elapsed_ms > budget
-            found.verdict = decided(len(found.values), found.over)
+            settle(found, budget, early)
             if found.verdict is not None:
                 break
     return results
