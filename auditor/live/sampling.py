@@ -3,8 +3,9 @@ replaying a request that answers 2xx. It stops as soon as the p95 verdict is dec
 each sample is a coin that lands "over budget" with the operation's true over-budget share q, and
 p95 <= budget exactly when q <= 5 %. After n samples with k over budget, the verdict is over when
 k that large is unlikely (< 5 %) with q = 5 %, under when k that small is. With no sample over
-budget that takes 59 samples, not 100; a slow operation is decided after ten (the fewest
-samples any verdict needs)."""
+budget that takes 59 samples (the default most is 60: with one sample over budget "under"
+would take 93, so a borderline operation is judged on the p95 of its samples); a slow operation
+is decided after ten (the fewest samples any verdict needs)."""
 
 from __future__ import annotations
 

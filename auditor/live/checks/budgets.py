@@ -22,7 +22,7 @@ from auditor.rules.registry import Option, live_check
     on="run",
     options=[
         Option("budget-ms", float, 200.0, "p95 budget in milliseconds"),
-        Option("samples", int, 100, "most sequential samples per safe operation in the sampling pass"),
+        Option("samples", int, 60, "most sequential samples per safe operation in the sampling pass (59 decide a fast one)"),
         Option("warmup", int, 5, "warm-up requests per operation before sampling (not counted)"),
         Option("min-samples", int, 20, "fewest successful answers that judge an operation without a sampling verdict"),
     ],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from auditor.live.context import LiveContext, LiveRun
 from auditor.live.model import SAFE_METHODS, Exchange, Issue, Observed
@@ -120,7 +121,5 @@ def denial(fuzz: list[Observed], guarded: set[str | None]) -> tuple[Observed | N
 
 
 def _path(url: str) -> str:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
