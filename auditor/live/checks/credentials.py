@@ -37,8 +37,8 @@ def live_credentials(live: LiveContext, prober: Prober) -> Iterator[Issue]:
 
     Why it matters: an audit that locked itself out tests nothing after that point, and every
     later finding is about a 401. Airflow's API lets the fuzzer delete the admin user it signs in
-    as (`DELETE /users/admin` answers 204); the Schemathesis CLI then spends half of its
-    requests on 401s without saying why.
+    as (`DELETE /users/admin` answers 204); the Schemathesis CLI then gets 401 for a third of its
+    requests without saying why.
 
     Bad: `DELETE /users/admin` answers 204, then every request answers 401.
 
