@@ -40,9 +40,13 @@ class LiveRun:
         self.selected = [op for op in self.operations.values() if selected is None or (op.method.upper(), op.path) in selected]
         self.requests: ValidRequests | None = None  # set once the fuzzer has run
         self.samples: dict[str, Samples] = {}  # the sampling pass, by operation label
-        # operations the run's credentials no longer reach (contract/live-credentials): the probes
-        # and the sampling pass leave them out
-        self.denied: frozenset[str] = frozenset()
+        self.denied: frozenset[str] = frozenset()  # operations the run's credentials no longer reach
+
+    @property
+    def reachable(self) -> list[OperationRef]:
+        """The selected operations the probes and the sampling pass send to: all but those the
+        run's credentials no longer reach (``denied``, set by contract/live-credentials)."""
+        return [op for op in self.selected if label(op) not in self.denied]
 
     @property
     def read_only(self) -> bool:
@@ -105,8 +109,6 @@ class LiveContext:
     def operations(self, *, unsafe: bool = True) -> Iterator[OperationRef]:
         """The selected operations (only safe ones when ``unsafe`` is False or the run is read-only),
         without those the run's credentials no longer reach."""
-        for op in self.run.selected:
-            if label(op) in self.run.denied:
-                continue
+        for op in self.run.reachable:
             if (unsafe and not self.run.read_only) or op.method.upper() in ("GET", "HEAD", "OPTIONS"):
                 yield op

@@ -19,8 +19,8 @@ def latency_table(observed: Iterable[Observed], samples: Mapping[str, Any] | Non
     verdict was made on (the sampling pass's, with the fuzzer's 2xx answers it counted) with their
     p95, and the tolerance limit that decided "under" early when one did."""
     every: dict[str, list[float]] = defaultdict(list)
-    sampled: dict[str, list[float]] = {label: list(s.values) for label, s in (samples or {}).items()}
-    bounds = {label: s.bound_ms for label, s in (samples or {}).items() if s.bound_ms is not None}
+    samples = samples or {}
+    sampled: dict[str, list[float]] = {label: list(s.values) for label, s in samples.items()}
     for o in observed:
         ms = o.exchange.elapsed_ms
         if o.operation is None or ms is None:
@@ -39,8 +39,8 @@ def latency_table(observed: Iterable[Observed], samples: Mapping[str, Any] | Non
         }
         if sampled.get(label):
             row["sampled_p95_ms"] = round(percentile(sampled[label], 95), 1)
-        if label in bounds:
-            row["under_bound_ms"] = bounds[label]
+        if label in samples and samples[label].bound_ms is not None:
+            row["under_bound_ms"] = samples[label].bound_ms
         table[label] = row
     return table
 

@@ -79,10 +79,10 @@ def sample(run: LiveRun, prober: Prober) -> dict[str, Samples]:
         if o.origin == "fuzz" and o.operation is not None and o.exchange.ok and o.exchange.elapsed_ms is not None:
             seen.setdefault(o.operation, []).append(o.exchange.elapsed_ms)
     results: dict[str, Samples] = {}
-    for op in run.selected:
-        lbl = label(op)
-        if op.method != "get" or planned <= 0 or lbl in run.denied:
+    for op in run.reachable:
+        if op.method != "get" or planned <= 0:
             continue
+        lbl = label(op)
         prior = seen.get(lbl, [])[:planned]
         found = results[lbl] = Samples(list(prior), sum(ms > budget for ms in prior))
         settle(found, budget, early)
