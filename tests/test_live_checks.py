@@ -29,6 +29,12 @@ paths:
         "400": {description: bad, content: {application/json: {schema: {type: object}}}}
         "501": {description: not there yet, content: {application/json: {schema: {type: object}}}}
         "500": {description: oops, content: {application/json: {schema: {type: object}}}}
+  /items/{name}:
+    get:
+      parameters:
+        - {name: name, in: path, required: true, schema: {type: string, maxLength: 20}}
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: object}}}}
   /later:
     get:
       parameters:
@@ -58,6 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
         q = (parse_qs(url.query).get("q") or [""])[0]
         if url.path == "/search":
             self._json(500 if "'" in q else 200, {"q": q})  # the quote reaches SQL: a real injection bug
+        elif url.path.startswith("/items/"):
+            self._json(200, {"name": url.path})  # a path segment is just a key here
         elif url.path == "/later":
             self._json(501, {"title": "not implemented"})  # whatever it is sent
         elif url.path in self.health:
@@ -109,6 +117,10 @@ def test_injection_is_blamed_only_when_the_value_changes_the_outcome(write, serv
     (finding,) = found
     assert "'" in finding["message"] and "plain value answered 200" in finding["message"]
     assert finding["evidence"]["plain"]["status"] == 200 and finding["evidence"]["injected"]["status"] == 500
+    # what it cost: /search a quote, then its plain request again to confirm (the fuzzer had its
+    # 200); /later its plain request only (501: nothing to compare with); /items/{name} a quote
+    # only: the fuzzer had the plain answer, and no NoSQL operator goes to a path segment
+    assert report["stats"]["live"]["probe_requests_by_check"]["inputs/live-injection"] == 4
 
 
 @pytest.mark.live
@@ -140,9 +152,16 @@ def test_latency_far_under_budget_is_decided_after_min_samples():
     found = Samples(fast)
     settle(found, 200.0, 20)
     assert found.verdict == "under" and found.bound_ms == round(tolerance_limit(fast), 1)
-    slow_path = Samples([*fast[:19], 250.0], over=1)  # one sample over budget: the binomial rule only
+    slow_path = Samples([*fast[:19], 250.0], over=1)  # one of 20 over budget: a 15 % slow path is not ruled out
     settle(slow_path, 200.0, 20)
     assert slow_path.verdict is None
+    more = [*fast, *fast[:9]]
+    straggler = Samples([*more, 250.0], over=1)  # one of 30: a slow path that common would have shown more
+    settle(straggler, 200.0, 20)
+    assert straggler.verdict == "under" and 80 < straggler.bound_ms < 200
+    twice = Samples([*more[:-1], 250.0, 250.0], over=2)  # two of 30: still possible
+    settle(twice, 200.0, 20)
+    assert twice.verdict is None
     near = Samples([150.0 + (i % 5) * 10 for i in range(20)])  # 150-190 ms: the limit is over 200
     settle(near, 200.0, 20)
     assert near.verdict is None and tolerance_limit(near.values) > 200

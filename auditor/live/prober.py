@@ -27,6 +27,9 @@ class Built:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
+    # the status this very request got when the fuzzer sent it (None: not sent before); every
+    # copy that changes it starts again with None
+    answered: int | None = None
 
     def with_header(self, name: str, value: str | None) -> Built:
         """A copy with header ``name`` set (any case replaced), or removed when ``value`` is None."""
@@ -42,7 +45,7 @@ class Built:
         if location == "query":
             query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k != name]
             query.append((name, value))
-            return replace(self, url=urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query))))
+            return replace(self, url=urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query))), answered=None)
         if location != "path":
             return None
         wanted, actual = template.strip("/").split("/"), parts.path.strip("/").split("/")
@@ -53,7 +56,7 @@ class Built:
             if segment == "{" + name + "}":
                 actual[offset + i] = urllib.parse.quote(value, safe="")
                 path = "/" + "/".join(actual)
-                return replace(self, url=urllib.parse.urlunsplit(parts._replace(path=path)))
+                return replace(self, url=urllib.parse.urlunsplit(parts._replace(path=path)), answered=None)
         return None
 
     def with_json_field(self, name: str, value: object) -> Built | None:
@@ -64,13 +67,14 @@ class Built:
             return None
         if not isinstance(body, dict):
             return None
-        return replace(self, body=json.dumps({**body, name: value}).encode("utf-8"))
+        return replace(self, body=json.dumps({**body, name: value}).encode("utf-8"), answered=None)
 
 
 def replay_of(exchange: Exchange) -> Built:
-    """The recorded request ``exchange`` as one to send again (hop-by-hop headers left out)."""
+    """The recorded request ``exchange`` as one to send again (hop-by-hop headers left out), with
+    the status it got."""
     body = exchange.body.encode("utf-8") if exchange.body is not None else None
-    return Built(exchange.method, exchange.url, {k: v for k, v in exchange.headers.items() if k.lower() not in HOP_HEADERS}, body)
+    return Built(exchange.method, exchange.url, {k: v for k, v in exchange.headers.items() if k.lower() not in HOP_HEADERS}, body, exchange.status)
 
 
 class ReadOnlyViolation(AssertionError):

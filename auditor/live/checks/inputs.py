@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from auditor.document.context import Param
 from auditor.document.document import OperationRef
 from auditor.live.context import LiveContext, label
-from auditor.live.leaks import INJECTION_FIRST, INJECTION_VALUES
+from auditor.live.leaks import INJECTION_FIRST, INJECTION_MORE
 from auditor.live.model import SAFE_METHODS, Exchange, Issue
 from auditor.live.prober import Built, Prober
 from auditor.rules.registry import live_check
@@ -82,12 +82,14 @@ def live_injection(live: LiveContext, prober: Prober) -> Iterator[Issue]:
     """
     What it checks: injection-style values are sent in the string path and query parameters of
     safe operations and in the top-level string fields of JSON bodies (not under --read-only),
-    each in an otherwise valid request: a quote and `{"$ne": null}` to every one, then `' OR
+    each in an otherwise valid request: a quote to every one and `{"$ne": null}` to every one
+    but path parameters (a path segment never reaches a handler as an object), then `' OR
     '1'='1`, `";--` and `') /*` where one of those changed the answer other than by refusing it
-    with a 4xx (a value refused at the boundary did not reach an interpreter). A finding needs the value
-    to change the outcome: the same request with its plain value answers below 500, the injected
-    one 5xx. The evidence shows both answers. An
-    operation that fails whatever it is sent is not blamed on the value (the fuzzer reports it).
+    with a 4xx (a value refused at the boundary did not reach an interpreter). A finding needs
+    the value to change the outcome: the same request with its plain value answers below 500
+    (a request the fuzzer saw answered is not sent again unless an injected value answered 5xx),
+    the injected one 5xx. The evidence shows both answers. An operation that fails whatever it
+    is sent is not blamed on the value (the fuzzer reports it).
     Leaks in any of these answers are reported by `errors/live-no-leak`.
 
     Why it matters: a quote that crashes a handler is the classic sign of input concatenated into
@@ -117,13 +119,17 @@ def live_injection(live: LiveContext, prober: Prober) -> Iterator[Issue]:
                 targets += [("body", k) for k, v in fields.items() if isinstance(v, str)]
         if not targets:
             continue
-        plain = prober.send(base, lbl)
-        if plain is None or (plain.status or 0) >= 500:
+        # the plain answer to compare with: the fuzzer's own when it sent this very request (it is
+        # sent again only to confirm a finding), else one sent now
+        plain = prober.send(base, lbl) if base.answered is None else None
+        reference = base.answered if plain is None else plain.status
+        if reference is None or reference >= 500:
             continue  # no plain answer below 500 to compare with: nothing to blame on a value
         for location, name in targets:
             changed = False
-            for i, value in enumerate(INJECTION_VALUES):
-                if i >= INJECTION_FIRST and not changed:
+            first = [v for v in INJECTION_FIRST if location != "path" or not v.startswith("{")]
+            for i, value in enumerate((*first, *INJECTION_MORE)):
+                if i >= len(first) and not changed:
                     break  # the first values changed nothing: the others would not either
                 built = base.with_json_field(name, value) if location == "body" else base.with_param(op.path, location, name, value)
                 if built is None:
@@ -131,17 +137,21 @@ def live_injection(live: LiveContext, prober: Prober) -> Iterator[Issue]:
                 ex = prober.send(_refresh(live, lbl, built), lbl)
                 # a 4xx is the value refused at the boundary (what the guideline asks), not a value
                 # that reached an interpreter: the further values are sent only after another change
-                changed = changed or (ex is not None and ex.status != plain.status and not 400 <= (ex.status or 0) < 500)
-                if ex is not None and (ex.status or 0) >= 500:
-                    where = f"body field {name}" if location == "body" else f"{location} parameter {name}"
-                    yield Issue(
-                        f"an injection-style value {value!r} in {where} answered {ex.status}; the same request with its plain value answered {plain.status}",
-                        lbl,
-                        ex,
-                        {"plain": _brief(plain), "injected": _brief(ex)},
-                        group=f"{where} 5xx",
-                    )
-                    break
+                changed = changed or (ex is not None and ex.status != reference and not 400 <= (ex.status or 0) < 500)
+                if ex is None or (ex.status or 0) < 500:
+                    continue
+                plain = plain or prober.send(base, lbl)
+                if plain is None or (plain.status or 0) >= 500:
+                    break  # the plain request fails now too: not the value's doing
+                where = f"body field {name}" if location == "body" else f"{location} parameter {name}"
+                yield Issue(
+                    f"an injection-style value {value!r} in {where} answered {ex.status}; the same request with its plain value answered {plain.status}",
+                    lbl,
+                    ex,
+                    {"plain": _brief(plain), "injected": _brief(ex)},
+                    group=f"{where} 5xx",
+                )
+                break
 
 
 def _template(live: LiveContext, op: OperationRef) -> Built | None:
