@@ -18,6 +18,7 @@ from auditor.live.prober import Prober
 SHARE = 0.05  # p95: the share of answers allowed over budget
 CONFIDENCE = 0.05
 FIRST_VERDICT = 10  # no verdict from fewer samples: a warm-up straggler is not a slow operation
+SLOW_PATH = 0.15  # the share of requests a slow path must reach to keep an early "under" from being decided
 
 
 @dataclass
@@ -44,9 +45,13 @@ def decided(n: int, over: int) -> str | None:
 
 
 def settle(found: Samples, budget: float, early: int) -> None:
-    """Set ``found.verdict`` from its samples: the binomial rule, or an early "under" (see above)."""
-    found.verdict = decided(len(found.values), found.over)
-    if found.verdict is None and found.over == 0 and len(found.values) >= max(early, FIRST_VERDICT):
+    """Set ``found.verdict`` from its samples: the binomial rule, or an early "under": after
+    ``early`` samples, when the log-normal tolerance limit is within the budget and, if some
+    samples were over it, they are too few for a slow path taken by 15 % of requests (a single
+    straggler among 30 does not keep a fast operation sampling to the end)."""
+    n, over = len(found.values), found.over
+    found.verdict = decided(n, over)
+    if found.verdict is None and n >= max(early, FIRST_VERDICT) and (over == 0 or _tail_at_most(n, over, SLOW_PATH) < CONFIDENCE):
         bound = tolerance_limit(found.values)
         if bound <= budget:
             found.verdict, found.bound_ms = "under", round(bound, 1)
@@ -111,15 +116,15 @@ def sample(run: LiveRun, prober: Prober) -> dict[str, Samples]:
     return results
 
 
-def _tail_at_least(n: int, k: int) -> float:
-    """P(X >= k) for X ~ Binomial(n, SHARE)."""
-    return sum(_pmf(n, i) for i in range(k, n + 1))
+def _tail_at_least(n: int, k: int, share: float = SHARE) -> float:
+    """P(X >= k) for X ~ Binomial(n, share)."""
+    return sum(_pmf(n, i, share) for i in range(k, n + 1))
 
 
-def _tail_at_most(n: int, k: int) -> float:
-    """P(X <= k) for X ~ Binomial(n, SHARE)."""
-    return sum(_pmf(n, i) for i in range(0, k + 1))
+def _tail_at_most(n: int, k: int, share: float = SHARE) -> float:
+    """P(X <= k) for X ~ Binomial(n, share)."""
+    return sum(_pmf(n, i, share) for i in range(0, k + 1))
 
 
-def _pmf(n: int, i: int) -> float:
-    return math.comb(n, i) * SHARE**i * (1 - SHARE) ** (n - i)
+def _pmf(n: int, i: int, share: float) -> float:
+    return math.comb(n, i) * share**i * (1 - share) ** (n - i)

@@ -35,10 +35,11 @@ def latency_p95(live: LiveContext, answers: list[Observed]) -> Iterator[Issue]:
     decided either way (after n samples with k over budget, a k
     that large, or that small, would be unlikely if exactly 5 % of answers were over budget):
     a slow operation is decided after 10 samples, a fast one after 59 at most `samples`. One far
-    under budget is decided after `min-samples` when none of them is over budget and the 95 %/95 %
-    upper tolerance limit of a log-normal fit (with 95 % confidence, 95 % of answers stay under
-    it) is within the budget; that assumes a single tail (a slow path taken by 15 % of requests
-    still shows in 20 samples with 96 % probability). An operation decided over budget is a
+    under budget is decided after `min-samples` when none of them is over budget (after 30 when
+    one is, 40 when two are) and the 95 %/95 % upper tolerance limit of a log-normal fit (with
+    95 % confidence, 95 % of answers stay under it) is within the budget; that assumes a single
+    tail (a slow path taken by 15 % of requests still shows in 20 samples with 96 % probability,
+    and more than once in 30 with 95 %). An operation decided over budget is a
     finding. Without a sampling verdict, the p95 of the
     samples (or, for operations that are not sampled, of every 2xx answer) is judged
     against `budget-ms` when there are at least `min-samples`; with fewer, the operation is
