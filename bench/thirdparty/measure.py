@@ -153,6 +153,8 @@ def measure(name: str, args: argparse.Namespace) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     result: dict = {"service": name, "package": SERVICES[name].package, "seed": args.seed, "max_examples": args.max_examples, "max_time": args.max_time}
     result["excluded_operation_ids"] = args.exclude_operation_id
+    result["auditor_args"] = args.auditor_arg
+    result["schemathesis_launch"] = args.schemathesis_launch
     # wall times depend on what else the machine runs: compare only figures taken at a similar load
     result["load_1min_before"] = round(os.getloadavg()[0], 2)
     print(f"{name}: load average {result['load_1min_before']} (1 min) on {os.cpu_count()} CPUs", flush=True)
@@ -162,7 +164,10 @@ def measure(name: str, args: argparse.Namespace) -> dict:
         log.unlink(missing_ok=True)
         with running(name, spec_out=str(out / f"openapi.{SERVICES[name].spec_ext}"), log=str(log)) as svc:
             before = access_count(name, log)
-            cmd = [str(BIN / "schemathesis"), "run", svc.spec, "--url", svc.base_url, "--seed", str(args.seed), "-n", str(args.max_examples)]
+            # the CLI's own spread: the same run launched another way (a module, not the console
+            # script) can take another stateful walk with the same seed
+            launch = [str(BIN / "schemathesis")] if args.schemathesis_launch == "console" else [str(BIN / "python"), "-m", "schemathesis.cli"]
+            cmd = [*launch, "run", svc.spec, "--url", svc.base_url, "--seed", str(args.seed), "-n", str(args.max_examples)]
             cmd += ["--workers", "1", "--generation-database", "none", "-H", svc.auth_header, "--no-color"]
             if args.schemathesis_mode == "keep-going":
                 cmd.append("--continue-on-failure")
@@ -192,6 +197,7 @@ def measure(name: str, args: argparse.Namespace) -> dict:
                 cmd += ["--exclude", f"id:{operation_id}"]
             if args.max_time:
                 cmd += ["--max-time", str(args.max_time)]
+            cmd += args.auditor_arg
             print(f"{name}: auditor audit ...", flush=True)
             rc, wall, rss, lines = timed(cmd, out / "au.out", out)
             time.sleep(1)
@@ -268,7 +274,13 @@ def main() -> int:
     parser.add_argument(
         "--schemathesis-mode", choices=("first-failure", "keep-going"), default="first-failure", help="the CLI's defaults, or --continue-on-failure"
     )
+    parser.add_argument(
+        "--schemathesis-launch", choices=("console", "module"), default="console", help="the CLI's console script, or python -m schemathesis.cli"
+    )
     parser.add_argument("--exclude-operation-id", action="append", default=[], metavar="ID", help="leave this operation out of both runs (repeatable)")
+    parser.add_argument(
+        "--auditor-arg", action="append", default=[], metavar="ARG", help="one more argument for auditor audit (repeatable), e.g. --auditor-arg=--max-repeats=2"
+    )
     parser.add_argument("--out", default="/work/thirdparty-results")
     parser.add_argument("--table", action="store_true", help="only print the table of the summaries in OUT")
     args = parser.parse_args()
