@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 
@@ -92,6 +93,23 @@ def test_output_file_is_written_atomically(cli, write, tmp_path):
     assert r.code == 0 and r.out == ""
     assert json.loads(out.read_text())["schema_version"] == 1
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".report")] == []
+
+
+def test_output_file_gets_the_mode_a_redirection_would(cli, write, tmp_path):
+    # a fresh report: 0666 less the umask (mkstemp alone would leave it 0600, unreadable to a CI
+    # artifact step running as another user); an existing one keeps its mode
+    spec = write("a.yaml", MINIMAL)
+    fresh, kept = tmp_path / "fresh.json", tmp_path / "kept.json"
+    kept.write_text("{}")
+    kept.chmod(0o640)
+    old = os.umask(0o022)
+    try:
+        for out in (fresh, kept):
+            assert cli(["lint", str(spec), "-f", "json", "-o", str(out), "--pack", "minimal"]).code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o640
 
 
 def test_output_format_equals_file(cli, write, tmp_path):
