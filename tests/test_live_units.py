@@ -142,3 +142,34 @@ def test_max_repeats_counts_only_after_a_scenarios_first_failure():
     ctx._thread_local.slice_deadline = None
     assert not any(answer(None) for _ in range(20))
     assert not saturation.finished(recorder)
+
+
+def test_generated_requests_do_not_depend_on_the_modules_the_process_loaded(tmp_path, monkeypatch):
+    """Hypothesis mixes literals from the process's "local" modules (outside site-packages) into
+    what it generates: the requests a seed produced changed with what happened to be imported
+    (auditor's own source, in an editable install). The engine generates from schema and seed alone."""
+    import importlib
+
+    from auditor.live.schemathesis_adapter import EngineSettings, FuzzSession
+
+    spec = tmp_path / "free.yaml"
+    spec.write_text(
+        "openapi: 3.0.3\ninfo: {title: T, version: '1'}\npaths:\n  /things:\n    post:\n"
+        "      requestBody: {required: true, content: {application/json: {schema: {type: object}}}}\n"
+        "      responses: {'201': {description: created}}\n"
+    )
+
+    def bodies() -> list[bytes | None]:
+        settings = EngineSettings(spec_path=str(spec), spec_data=None, base_url="http://127.0.0.1:9", seed=7)
+        with FuzzSession(settings) as session:
+            return [b.body for b in session.positive_requests("POST /things", 60)]
+
+    before = bodies()
+    literals = tmp_path / "lots_of_literals"
+    literals.mkdir()
+    (literals / "canary_module.py").write_text("WORDS = [" + ", ".join(f"'canary{i}'" for i in range(300)) + "]\n")
+    monkeypatch.syspath_prepend(str(literals))
+    importlib.import_module("canary_module")
+    after = bodies()
+    assert not any(b"canary" in (b or b"") for b in after)
+    assert after == before and len({b for b in before}) > 10

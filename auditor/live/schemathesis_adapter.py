@@ -128,6 +128,7 @@ class FuzzSession:
 
     def __enter__(self) -> FuzzSession:
         self._stack.enter_context(_isolated())
+        self._stack.enter_context(_no_local_constants())
         self._stack.enter_context(_bounded_sessions())
         self.saturation = _Saturation(self.settings.saturation) if self.settings.saturation else None
         if self.saturation is not None:
@@ -457,6 +458,26 @@ def _isolated() -> Iterator[None]:
             hc.set_hypothesis_home_dir(previous)
             if hooks is not None:
                 os.environ["SCHEMATHESIS_HOOKS"] = hooks
+
+
+@contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Generation from the schema and the seed alone. Hypothesis mixes string and number literals
+    from the process's "local" modules (any outside site-packages) into what it draws: with
+    auditor installed from a checkout (``pip install -e``) that was auditor's own source, so the
+    requests a seed produced changed with which of its modules happened to be imported
+    (``auditor fuzz`` and ``auditor audit`` sent different fuzzing phases to the same service)."""
+    import hypothesis.internal.conjecture.providers as providers
+
+    original = providers._get_local_constants
+    none = providers.Constants()
+    providers.CONSTANTS_CACHE.cache.clear()  # permitted constants computed with the local ones
+    providers._get_local_constants = lambda: none
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        providers.CONSTANTS_CACHE.cache.clear()
 
 
 @contextmanager
