@@ -149,6 +149,7 @@ def test_generated_requests_do_not_depend_on_the_modules_the_process_loaded(tmp_
     what it generates: the requests a seed produced changed with what happened to be imported
     (auditor's own source, in an editable install). The engine generates from schema and seed alone."""
     import importlib
+    import sys
 
     from auditor.live.schemathesis_adapter import EngineSettings, FuzzSession
 
@@ -170,6 +171,9 @@ def test_generated_requests_do_not_depend_on_the_modules_the_process_loaded(tmp_
     (literals / "canary_module.py").write_text("WORDS = [" + ", ".join(f"'canary{i}'" for i in range(300)) + "]\n")
     monkeypatch.syspath_prepend(str(literals))
     importlib.import_module("canary_module")
-    after = bodies()
+    try:
+        after = bodies()
+    finally:
+        sys.modules.pop("canary_module", None)  # its literals must not reach later tests' Hypothesis
     assert not any(b"canary" in (b or b"") for b in after)
     assert after == before and len({b for b in before}) > 10

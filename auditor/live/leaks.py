@@ -88,8 +88,9 @@ def find_leak(body: str | None, context: int = 100) -> Leak | None:
 
 
 # Values sent to string parameters to provoke driver errors (quotes, comment markers, a NoSQL
-# operator); benign to a service that uses parameterised queries. The first ones go to every
+# operator); benign to a service that uses parameterised queries. The quote and the operator go to every
 # parameter (the operator not to a path segment: no router hands one over as an object); the
 # others only where one of those changed the answer (the value reached something).
-INJECTION_FIRST = ("'", '{"$ne": null}')
+INJECTION_QUOTE = "'"
+INJECTION_OPERATOR = '{"$ne": null}'
 INJECTION_MORE = ("' OR '1'='1", '";--', "') /*")

@@ -27,16 +27,19 @@ class Built:
     url: str
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes | None = None
-    # the status this very request got when the fuzzer sent it (None: not sent before); every
-    # copy that changes it starts again with None
+    # the status this very request got when the fuzzer sent it (None: not sent before); a copy
+    # that changes the request (``_changed``) starts again with None
     answered: int | None = None
+
+    def _changed(self, **fields: Any) -> Built:
+        return replace(self, answered=None, **fields)
 
     def with_header(self, name: str, value: str | None) -> Built:
         """A copy with header ``name`` set (any case replaced), or removed when ``value`` is None."""
         headers = {k: v for k, v in self.headers.items() if k.lower() != name.lower()}
         if value is not None:
             headers[name] = value
-        return Built(self.method, self.url, headers, self.body)
+        return self._changed(headers=headers)
 
     def with_param(self, template: str, location: str, name: str, value: str) -> Built | None:
         """A copy with the path or query parameter ``name`` set to ``value`` (``template`` is the
@@ -45,7 +48,7 @@ class Built:
         if location == "query":
             query = [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True) if k != name]
             query.append((name, value))
-            return replace(self, url=urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query))), answered=None)
+            return self._changed(url=urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query))))
         if location != "path":
             return None
         wanted, actual = template.strip("/").split("/"), parts.path.strip("/").split("/")
@@ -56,7 +59,7 @@ class Built:
             if segment == "{" + name + "}":
                 actual[offset + i] = urllib.parse.quote(value, safe="")
                 path = "/" + "/".join(actual)
-                return replace(self, url=urllib.parse.urlunsplit(parts._replace(path=path)), answered=None)
+                return self._changed(url=urllib.parse.urlunsplit(parts._replace(path=path)))
         return None
 
     def with_json_field(self, name: str, value: object) -> Built | None:
@@ -67,7 +70,7 @@ class Built:
             return None
         if not isinstance(body, dict):
             return None
-        return replace(self, body=json.dumps({**body, name: value}).encode("utf-8"), answered=None)
+        return self._changed(body=json.dumps({**body, name: value}).encode("utf-8"))
 
 
 def replay_of(exchange: Exchange) -> Built:

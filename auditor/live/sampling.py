@@ -116,9 +116,9 @@ def sample(run: LiveRun, prober: Prober) -> dict[str, Samples]:
     return results
 
 
-def _tail_at_least(n: int, k: int, share: float = SHARE) -> float:
-    """P(X >= k) for X ~ Binomial(n, share)."""
-    return sum(_pmf(n, i, share) for i in range(k, n + 1))
+def _tail_at_least(n: int, k: int) -> float:
+    """P(X >= k) for X ~ Binomial(n, SHARE)."""
+    return sum(_pmf(n, i, SHARE) for i in range(k, n + 1))
 
 
 def _tail_at_most(n: int, k: int, share: float = SHARE) -> float:

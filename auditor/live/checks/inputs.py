@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from auditor.document.context import Param
 from auditor.document.document import OperationRef
 from auditor.live.context import LiveContext, label
-from auditor.live.leaks import INJECTION_FIRST, INJECTION_MORE
+from auditor.live.leaks import INJECTION_MORE, INJECTION_OPERATOR, INJECTION_QUOTE
 from auditor.live.model import SAFE_METHODS, Exchange, Issue
 from auditor.live.prober import Built, Prober
 from auditor.rules.registry import live_check
@@ -127,7 +127,7 @@ def live_injection(live: LiveContext, prober: Prober) -> Iterator[Issue]:
             continue  # no plain answer below 500 to compare with: nothing to blame on a value
         for location, name in targets:
             changed = False
-            first = [v for v in INJECTION_FIRST if location != "path" or not v.startswith("{")]
+            first = (INJECTION_QUOTE,) if location == "path" else (INJECTION_QUOTE, INJECTION_OPERATOR)
             for i, value in enumerate((*first, *INJECTION_MORE)):
                 if i >= len(first) and not changed:
                     break  # the first values changed nothing: the others would not either
