@@ -5,12 +5,10 @@ one worker); the burst probe runs in both against a low service rate limit."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 import requests
-from conftest import CliResult, run_cli
+from conftest import run_cli
 
 from fixtures.service import SPEC, TOKEN, running
 from fixtures.service.drifts import DRIFTS
@@ -25,30 +23,30 @@ def _audit(base_url: str, *extra: str):
     at once, and some hide behind others (a crash on long names behind a schema drift on every
     201); the default's savings are tested in test_fuzz.py against the Schemathesis CLI.
 
-    In its own process, as users run it: in the pytest process the engine's stateful walk changed
-    with the set of test modules imported (one more test function elsewhere and the walk missed
-    the use-after-free drift); the notes of 2026-12-06 have the reproduction."""
-    args = [
-        "audit",
-        str(SPEC),
-        "--base-url",
-        base_url,
-        "--header",
-        AUTH,
-        "--seed",
-        "1",
-        "--max-examples",
-        "10",
-        "--workers",
-        "1",
-        "--max-repeats",
-        "0",
-        "--format",
-        "json",
-        *extra,
-    ]
-    done = subprocess.run([sys.executable, "-m", "auditor", *args], capture_output=True, text=True, timeout=600, check=False)
-    return CliResult(done.returncode, done.stdout, done.stderr)
+    In the pytest process on purpose: the run must not depend on what the process imported (before
+    the engine kept Hypothesis from mining local modules' literals, the test modules loaded here
+    changed the stateful walk and it missed the use-after-free drift)."""
+    return run_cli(
+        [
+            "audit",
+            str(SPEC),
+            "--base-url",
+            base_url,
+            "--header",
+            AUTH,
+            "--seed",
+            "1",
+            "--max-examples",
+            "10",
+            "--workers",
+            "1",
+            "--max-repeats",
+            "0",
+            "--format",
+            "json",
+            *extra,
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
