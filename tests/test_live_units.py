@@ -104,7 +104,7 @@ def test_live_finding_mapping_location_masking_and_stable_fingerprint():
 
 def test_max_repeats_counts_only_after_a_scenarios_first_failure():
     """The saturation rule: a scenario runs in full until its first failure; then N error answers
-    in a row without a new failure end its time slice; news starts the count again."""
+    in a row without a new failure end its time slice (a 401 at once); news starts the count again."""
     import threading
     from types import SimpleNamespace
 
@@ -134,6 +134,14 @@ def test_max_repeats_counts_only_after_a_scenarios_first_failure():
     assert not answer(None) and not answer("x", 201) and not answer(None)  # a success neither counts nor resets
     assert answer("x")  # three error answers in a row without news
     assert saturation.finished(recorder) and not saturation.finished(recorder)
+
+    # a 401 without news ends the scenario at once; with news it is counted as news
+    recorder.checks.clear()
+    recorder.interactions.clear()
+    ctx._thread_local.slice_deadline = None
+    assert not answer("x") and not answer("z", 401)
+    assert answer("z", 401)
+    assert saturation.finished(recorder)
 
     # the next scenario's recorder may get the finished one's id (CPython reuses freed memory):
     # it starts with a clean slate, and runs in full until its own first failure

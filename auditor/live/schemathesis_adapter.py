@@ -228,8 +228,10 @@ class _Saturation:
     the failure the Schemathesis CLI stops at (it stops every scenario at its first one) is
     always reached. A success neither counts nor resets: inputs the service accepts reach its
     own code (a crash on a long name hides behind a schema drift on every 201), while a wall of
-    refusals (an auth error, a 501, the same 422 for every variant) says nothing new. The
-    stateful phase is left alone."""
+    refusals (an auth error, a 501, the same 422 for every variant) says nothing new. A 401
+    without news ends the scenario at once: the service refused the caller before it read the
+    input, so no other input gets further (a service that lost the run's credentials answers
+    every case so). The stateful phase is left alone."""
 
     def __init__(self, limit: int) -> None:
         import threading
@@ -277,7 +279,7 @@ class _Saturation:
                 return
             if status < 400:
                 return  # a success explores the service's own code: it neither counts nor excuses
-            streak.count += 1
+            streak.count = self.limit if status == 401 else streak.count + 1
             if streak.count < self.limit:
                 return
             streak.stopped = True
