@@ -14,7 +14,10 @@ defaults (`--schemathesis-mode first-failure`: a scenario stops at its first fai
 `--continue-on-failure` (`keep-going`); `compare.lost` lists the (failure code, operation)
 pairs Schemathesis found and auditor's report does not show, `compare.lost_stateful_only` those
 of them Schemathesis found only in its stateful phase (whose walk depends on the server state
-the earlier phases left behind). Raw outputs go to
+the earlier phases left behind), `compare.lost_from_schema` those it found with a case made from
+the schema and the seed alone (not stateful, no value drawn from an earlier answer: a request
+auditor's engine generates too). `--compare` recomputes the comparison of summaries already in
+OUT (an auditor run against a CLI run of another OUT with `--cli-out`). Raw outputs go to
 OUT/NAME/ (default OUT: /work/thirdparty-results, outside the repository):
 
     st.out, st.ndjson, st.service.log      Schemathesis console, event stream, service log
@@ -81,6 +84,9 @@ def parse_ndjson(path: Path) -> dict:
     requests = 0
     failures: collections.Counter[tuple[str, str, str, str]] = collections.Counter()
     phases: dict[tuple[str, str], set[str]] = collections.defaultdict(set)  # (code, operation) -> phases that found it
+    # (code, operation) found by a case made from the schema and the seed alone: not in the stateful
+    # phase, and no value drawn from an earlier answer (the case's pool and semantic draws)
+    from_schema: set[tuple[str, str]] = set()
     operations = 0
     for line in path.read_text(encoding="utf-8").splitlines():
         event = json.loads(line)
@@ -91,13 +97,17 @@ def parse_ndjson(path: Path) -> dict:
             continue
         recorder = finished["recorder"]
         requests += sum(1 for i in recorder.get("interactions", {}).values() if i.get("response"))
-        for nodes in recorder.get("checks", {}).values():
+        for case_id, nodes in recorder.get("checks", {}).items():
+            meta = ((recorder.get("cases", {}).get(case_id) or {}).get("value") or {}).get("meta") or {}
+            drawn = finished.get("phase") == "stateful" or bool(meta.get("pool_draws") or meta.get("semantic_draws"))
             for node in nodes:
                 failure = (node.get("failure_info") or {}).get("failure")
                 if node.get("status") == "failure" and failure:
                     first = (failure.get("message") or "").splitlines()[0] if failure.get("message") else ""
                     failures[(failure["code"], failure["operation"], failure["title"], first)] += 1
                     phases[(failure["code"], failure["operation"])].add(finished.get("phase") or "")
+                    if not drawn:
+                        from_schema.add((failure["code"], failure["operation"]))
     by_code_op = {(c, o) for c, o, _, _ in failures}
     by_code = collections.Counter(c + " " + t for c, _, t, _ in failures)
     return {
@@ -107,7 +117,8 @@ def parse_ndjson(path: Path) -> dict:
         "distinct_code_operation": len(by_code_op),
         "failures_by_code": dict(by_code.most_common()),
         "failures": [
-            {"code": c, "operation": o, "title": t, "message": m, "seen": n, "phases": sorted(phases[(c, o)])} for (c, o, t, m), n in sorted(failures.items())
+            {"code": c, "operation": o, "title": t, "message": m, "seen": n, "phases": sorted(phases[(c, o)]), "from_schema": (c, o) in from_schema}
+            for (c, o, t, m), n in sorted(failures.items())
         ],
     }
 
@@ -208,21 +219,45 @@ def measure(name: str, args: argparse.Namespace) -> dict:
         print(f"{name}: auditor {wall:.1f} s (exit {rc}), {au.get('findings')} findings, {req} fuzz requests ({served} served)", flush=True)
 
     if "schemathesis" in result and "auditor" in result and "schemathesis_code_operation" in result["auditor"]:
-        st_set = {(f["code"], f["operation"]) for f in result["schemathesis"]["failures"]}
-        au_set = {tuple(x) for x in result["auditor"]["schemathesis_code_operation"]}
-        # a pair the CLI found only in its stateful phase depends on the server state the earlier
-        # phases left behind, which differs whenever the tools send different requests before it
-        stateful_only = {(f["code"], f["operation"]) for f in result["schemathesis"]["failures"] if f["phases"] == ["stateful"]}
-        lost = st_set - au_set
-        result["compare"] = {
-            "lost": sorted(lost),
-            "lost_stateful_only": sorted(lost & stateful_only),
-            "only_auditor": len(au_set - st_set),
-            "both": len(st_set & au_set),
-        }
-        result["auditor"]["lost"] = len(lost)
-        result["auditor"]["lost_stateful_only"] = len(lost & stateful_only)
+        compare(result)
     (out / "summary.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def compare(result: dict) -> None:
+    """The CLI's (code, operation) pairs missing from auditor's report, and which of them depend on
+    the server state the earlier requests left behind (which differs whenever the tools send
+    different requests before them): found only in the stateful phase, or only by cases that drew
+    a value from an earlier answer (Schemathesis fills parameters from resources it saw)."""
+    failures = result["schemathesis"]["failures"]
+    st_set = {(f["code"], f["operation"]) for f in failures}
+    au_set = {tuple(x) for x in result["auditor"]["schemathesis_code_operation"]}
+    stateful_only = {(f["code"], f["operation"]) for f in failures if f["phases"] == ["stateful"]}
+    from_schema = {(f["code"], f["operation"]) for f in failures if f.get("from_schema", True)}
+    lost = st_set - au_set
+    result["compare"] = {
+        "lost": sorted(lost),
+        "lost_stateful_only": sorted(lost & stateful_only),
+        "lost_from_schema": sorted(lost & from_schema),
+        "only_auditor": len(au_set - st_set),
+        "both": len(st_set & au_set),
+    }
+    result["auditor"]["lost"] = len(lost)
+    result["auditor"]["lost_stateful_only"] = len(lost & stateful_only)
+    result["auditor"]["lost_from_schema"] = len(lost & from_schema)
+
+
+def recompare(out: Path, name: str, cli_out: Path | None) -> dict:
+    """The comparison in OUT/NAME/summary.json computed again from the raw outputs (written back);
+    against the CLI run in CLI_OUT/NAME instead when given (only returned: the summary stays)."""
+    path = out / name / "summary.json"
+    result = json.loads(path.read_text())
+    cli = (cli_out or out) / name
+    result["schemathesis"] = {**json.loads((cli / "summary.json").read_text())["schemathesis"], **parse_ndjson(cli / "st.ndjson")}
+    result["auditor"].update(parse_auditor(out / name / "au.json"))
+    compare(result)
+    if cli_out is None:
+        path.write_text(json.dumps(result, indent=2))
     return result
 
 
@@ -240,7 +275,11 @@ def table(out: Path, names: list[str]) -> str:
         (
             "Schemathesis' (code, operation) not in auditor's report",
             lambda s, a: "-",
-            lambda s, a: f"{a['lost']} ({a.get('lost_stateful_only', '?')} stateful only)" if "lost" in a else "-",
+            lambda s, a: (
+                f"{a['lost']} ({a.get('lost_stateful_only', '?')} stateful only, {a.get('lost_from_schema', '?')} from the schema alone)"
+                if "lost" in a
+                else "-"
+            ),
         ),
         (
             "findings (error/warn/info)",
@@ -283,12 +322,20 @@ def main() -> int:
     )
     parser.add_argument("--out", default="/work/thirdparty-results")
     parser.add_argument("--table", action="store_true", help="only print the table of the summaries in OUT")
+    parser.add_argument("--compare", action="store_true", help="only compute the comparison of the runs in OUT again")
+    parser.add_argument("--cli-out", help="with --compare: the Schemathesis runs to compare with (another OUT)")
     args = parser.parse_args()
     args.tools = args.tools.split(",")
     unknown = set(args.names) - set(SERVICES)
     if unknown:
         parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
     names = args.names or list(SERVICES)
+    if args.compare:
+        for name in names:
+            if (Path(args.out) / name / "summary.json").exists():
+                c = recompare(Path(args.out), name, Path(args.cli_out) if args.cli_out else None)["compare"]
+                print(f"{name}: lost {len(c['lost'])}, stateful only {c['lost_stateful_only']}, from the schema alone {c['lost_from_schema']}")
+        return 0
     if not args.table:
         for name in names:
             measure(name, args)
