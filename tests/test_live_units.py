@@ -127,6 +127,11 @@ def test_max_repeats_counts_only_after_a_scenarios_first_failure():
         saturation.after(ctx, recorder, case_id, status)
         return getattr(ctx._thread_local, "slice_deadline", None) == 0.0
 
+    def next_scenario() -> None:  # the same recorder object, its slice running again
+        recorder.checks.clear()
+        recorder.interactions.clear()
+        ctx._thread_local.slice_deadline = None
+
     assert not any(answer(None) for _ in range(20))  # no failure yet: never stopped
     assert not answer("x")  # the first failure is news
     assert not answer(None) and not answer("x")  # two answers without news
@@ -136,18 +141,14 @@ def test_max_repeats_counts_only_after_a_scenarios_first_failure():
     assert saturation.finished(recorder) and not saturation.finished(recorder)
 
     # a 401 without news ends the scenario at once; with news it is counted as news
-    recorder.checks.clear()
-    recorder.interactions.clear()
-    ctx._thread_local.slice_deadline = None
+    next_scenario()
     assert not answer("x") and not answer("z", 401)
     assert answer("z", 401)
     assert saturation.finished(recorder)
 
     # the next scenario's recorder may get the finished one's id (CPython reuses freed memory):
     # it starts with a clean slate, and runs in full until its own first failure
-    recorder.checks.clear()
-    recorder.interactions.clear()
-    ctx._thread_local.slice_deadline = None
+    next_scenario()
     assert not any(answer(None) for _ in range(20))
     assert not saturation.finished(recorder)
 

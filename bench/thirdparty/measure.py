@@ -252,9 +252,12 @@ def recompare(out: Path, name: str, cli_out: Path | None) -> dict:
     against the CLI run in CLI_OUT/NAME instead when given (only returned: the summary stays)."""
     path = out / name / "summary.json"
     result = json.loads(path.read_text())
-    cli = (cli_out or out) / name
-    result["schemathesis"] = {**json.loads((cli / "summary.json").read_text())["schemathesis"], **parse_ndjson(cli / "st.ndjson")}
-    result["auditor"].update(parse_auditor(out / name / "au.json"))
+    if cli_out is not None:
+        result["schemathesis"] = json.loads((cli_out / name / "summary.json").read_text())["schemathesis"]
+    elif "schemathesis" not in result:
+        sys.exit(f"{path}: no Schemathesis run to compare with (--cli-out names one)")
+    # the stream is parsed again: summaries older than a field of parse_ndjson lack it
+    result["schemathesis"].update(parse_ndjson((cli_out or out) / name / "st.ndjson"))
     compare(result)
     if cli_out is None:
         path.write_text(json.dumps(result, indent=2))
