@@ -95,7 +95,7 @@ MaxRepeatsOpt = Annotated[
     typer.Option(
         "--max-repeats",
         min=0,
-        help="Stop testing an operation in the examples, coverage and fuzzing phases after this many answers in a row that only repeat failures already found (a 401 at once; 0: never).",
+        help="In the keep-going pass (after the Schemathesis CLI's own run), stop an operation's examples, coverage or fuzzing scenario after this many answers in a row that only repeat failures already found (a 401 at once; 0: never).",
     ),
 ]
 

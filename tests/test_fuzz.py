@@ -242,23 +242,23 @@ def test_nothing_to_test_is_an_input_error(cli, write):
     assert r.code == 2 and "nothing was tested" in r.err and "hint:" in r.err
 
 
-def _unit_failures(report: dict) -> set[tuple[str, str]]:
-    """(failure code, operation) found by the examples, coverage and fuzzing phases (stateful
-    runs follow the service's answers, so two of its runs differ whatever the settings)."""
+def _failures(report: dict) -> set[tuple[str, str]]:
+    """(failure code, operation) of every failure the engine reported, any phase."""
     out = set()
     for f in report["findings"]:
-        if f["evidence"].get("phase") == "stateful" or "code" not in f["evidence"]:
+        if "code" not in f["evidence"]:
             continue
         ops = [f"{f['operation']['method']} {f['operation']['path']}"] if f["operation"] else f["evidence"].get("operations") or []
         out |= {(f["evidence"]["code"], op) for op in ops}
     return out
 
 
-def _schemathesis_cli_failures(base_url: str, folder: Path) -> set[tuple[str, str]]:
+def _schemathesis_cli_run(base_url: str, folder: Path) -> tuple[set[tuple[str, str]], dict[str, int]]:
     """The Schemathesis CLI alone (the pinned version, its defaults: a scenario stops at its first
-    failure) on the same service, seed and examples: (failure code, operation) of the same phases.
-    Launched as a module: its console script is a module outside site-packages, whose two literals
-    Hypothesis would mix into the data; so launched, it generates exactly what auditor's engine does."""
+    failure) on the same service, seed and examples: (failure code, operation) of every failure,
+    and the answered requests per phase. Launched as a module: its console script is a module
+    outside site-packages, whose two literals Hypothesis would mix into the data; so launched, it
+    generates exactly what auditor's engine does."""
     import subprocess
     import sys
 
@@ -292,35 +292,43 @@ def _schemathesis_cli_failures(base_url: str, folder: Path) -> set[tuple[str, st
         timeout=300,
         check=False,
     )
-    out = set()
+    failures, requests = set(), {}
     for line in ndjson.read_text(encoding="utf-8").splitlines():
         finished = json.loads(line).get("ScenarioFinished")
-        if not finished or finished.get("phase") == "stateful":
+        if not finished:
             continue
-        for nodes in finished["recorder"].get("checks", {}).values():
+        recorder = finished["recorder"]
+        answered = sum(1 for i in recorder.get("interactions", {}).values() if i.get("response") is not None)
+        requests[finished["phase"]] = requests.get(finished["phase"], 0) + answered
+        for nodes in recorder.get("checks", {}).values():
             for node in nodes:
                 failure = (node.get("failure_info") or {}).get("failure")
                 if node.get("status") == "failure" and failure:
-                    out.add((failure["code"], failure["operation"]))
-    return out
+                    failures.add((failure["code"], failure["operation"]))
+    return failures, {phase: n for phase, n in requests.items() if n}
 
 
 @pytest.mark.slow
 @pytest.mark.live
-def test_repeats_stop_a_phase_and_every_failure_the_schemathesis_cli_finds_stays(drifted_run, tmp_path):
-    """--max-repeats (default 3) ends an operation's examples/coverage/fuzzing phase once that
-    many error answers after a failure brought no new one: fewer requests than never stopping
-    (the module's run), and still every failure the Schemathesis CLI alone finds on the same
-    service and seed (it stops each of those phases at its first failure). The drifted PATCH
-    answers 501 to everything."""
+def test_the_first_pass_is_the_schemathesis_cli_run_and_repeats_stop_the_second(drifted_run, tmp_path):
+    """The first pass sends what the Schemathesis CLI alone sends on the same service and seed,
+    phase by phase, stateful included, and so finds every failure it finds. The keep-going pass
+    after it runs on past the first failure (what the first pass sent is answered from it);
+    --max-repeats (default 3) ends an operation's phase there once that many error answers
+    brought no new failure: fewer requests than never stopping (the module's run). The drifted
+    PATCH answers 501 to everything."""
     _, everything, *_ = drifted_run
     with running("drifted", token=SECRET_TOKEN) as service:
         result = _fuzz(service.base_url, "--header", f"Authorization: Bearer {SECRET_TOKEN}", "--format", "json")
     with running("drifted", token=SECRET_TOKEN) as service:
-        cli = _schemathesis_cli_failures(service.base_url, tmp_path)
+        cli, cli_requests = _schemathesis_cli_run(service.base_url, tmp_path)
     report = json.loads(result.out)
+    by_phase = report["stats"]["requests_by_phase"]
+    assert {phase: n for phase, n in by_phase.items() if phase != "keep-going"} == cli_requests
+    assert by_phase["keep-going"] > 0 and everything["stats"]["requests_by_phase"]["keep-going"] > by_phase["keep-going"]
+    assert report["stats"]["replayed"] > 0  # requests the first pass sent are answered from it, not sent again
+    assert cli and cli <= _failures(report), cli - _failures(report)
     assert report["stats"]["max_repeats"] == 3
     assert any("PATCH /v1/items/{itemId}" in s for s in report["stats"]["saturated"]), report["stats"]["saturated"]
     assert not everything["stats"]["saturated"]
     assert report["stats"]["requests"] < everything["stats"]["requests"]
-    assert cli and cli <= _unit_failures(report), cli - _unit_failures(report)

@@ -103,8 +103,9 @@ def test_live_finding_mapping_location_masking_and_stable_fingerprint():
 
 
 def test_max_repeats_counts_only_after_a_scenarios_first_failure():
-    """The saturation rule: a scenario runs in full until its first failure; then N error answers
-    in a row without a new failure end its time slice (a 401 at once); news starts the count again."""
+    """The saturation rule, in the keep-going pass: a scenario runs in full until its first failure;
+    then N error answers in a row without a new failure end its time slice (a 401 at once); news
+    starts the count again. The first pass only learns the failures."""
     import threading
     from types import SimpleNamespace
 
@@ -132,9 +133,15 @@ def test_max_repeats_counts_only_after_a_scenarios_first_failure():
         recorder.interactions.clear()
         ctx._thread_local.slice_deadline = None
 
+    # the first pass (the CLI's run) only learns the failures: nothing is ever stopped there
+    assert not any(answer("w") for _ in range(5))
+    assert not saturation.finished(recorder)
+    next_scenario()
+    saturation.start_keeping_going({("check", "SimpleNamespace", "GET /a", "v")})  # and what the engine reported
+
     assert not any(answer(None) for _ in range(20))  # no failure yet: never stopped
     assert not answer("x")  # the first failure is news
-    assert not answer(None) and not answer("x")  # two answers without news
+    assert not answer("v") and not answer("w")  # two answers without news: the first pass's failures
     assert not answer("y")  # news: the count starts again
     assert not answer(None) and not answer("x", 201) and not answer(None)  # a success neither counts nor resets
     assert answer("x")  # three error answers in a row without news
@@ -186,3 +193,63 @@ def test_generated_requests_do_not_depend_on_the_modules_the_process_loaded(tmp_
         sys.modules.pop("canary_module", None)  # its literals must not reach later tests' Hypothesis
     assert not any(b"canary" in (b or b"") for b in after)
     assert after == before and len({b for b in before}) > 10
+
+
+def test_a_budget_spent_in_the_keep_going_pass_names_what_it_did_not_reach():
+    """The second pass runs only the scenarios the first stopped at a failure; when the budget
+    ends it, the ones it did not reach are named as cut short, under their own pass."""
+    from auditor.live.schemathesis_adapter import KEEP_GOING, _Collector, _SliceWatch
+
+    watch = _SliceWatch()
+    collector = _Collector(None, {"GET /a", "GET /b"}, watch)
+    collector.second_pass({("coverage", "GET /a"), ("fuzzing", "GET /b")})
+    with watch.only({("coverage", "GET /a"), ("fuzzing", "GET /b")}):
+        watch.ran.add(("coverage", "GET /a"))
+        collector.stop_reason = "max_time"
+        assert collector.result(1).cut_short == [f"{KEEP_GOING} fuzzing GET /b"]
+    collector.stop_reason = "completed"
+    assert collector.result(1).cut_short == []
+
+
+def test_the_keep_going_pass_is_answered_from_the_first_for_a_request_it_already_sent():
+    """A request the first pass sent in the same scenario is answered from it (headers read from
+    the same raw response, the new request attached); another request, another scenario, a
+    scenario forgotten (it did not fail) or an answer over the size kept are sent."""
+    import requests
+
+    from auditor.live.schemathesis_adapter import _Replay, _SliceWatch
+
+    sent: list[str] = []
+
+    class Adapter:
+        def send(self, request, **kwargs):
+            sent.append(request.url)
+            response = requests.Response()
+            response.status_code, response._content, response.raw = 500, b"x" * (10 if "small" in request.url else _Replay.KEEP_MOST + 1), object()
+            response._content_consumed = True  # as auditor's bounded adapter leaves it
+            return response
+
+    def request(url: str, case_id: str):
+        return requests.Request("POST", url, json={"a": 1}, headers={"X-Schemathesis-TestCaseId": case_id}).prepare()
+
+    watch, adapter = _SliceWatch(), Adapter()
+    replay = _Replay(watch)
+    replay.wrap(adapter)
+    watch.local.scenario = ("coverage", "POST /small")
+    first = adapter.send(request("http://h/small", "1"))
+    adapter.send(request("http://h/large", "2"))
+    watch.local.scenario = ("fuzzing", "POST /small")
+    adapter.send(request("http://h/small", "3"))
+    replay.forget(("fuzzing", "POST /small"))
+    with replay.serving():
+        watch.local.scenario = ("coverage", "POST /small")
+        again = adapter.send(request("http://h/small", "4"))
+        adapter.send(request("http://h/large", "5"))
+        adapter.send(request("http://h/small?other", "6"))
+        watch.local.scenario = ("fuzzing", "POST /small")
+        adapter.send(request("http://h/small", "7"))
+    assert again is not first and again.raw is first.raw and again.status_code == 500
+    assert again.request.headers["X-Schemathesis-TestCaseId"] == "4"
+    assert replay.replayed == {"4"}
+    assert sent == ["http://h/small", "http://h/large", "http://h/small", "http://h/large", "http://h/small?other", "http://h/small"]
+    assert replay.answers == {} and replay.kept == 0  # dropped once the second pass is over

@@ -265,10 +265,12 @@ def summary(report: Report) -> str:
     if by_phase:
         repeats = live.get("repeats_by_phase") or {}
         parts = [f"{phase} {n}" + (f" ({repeats[phase]} repeating a known failure)" if repeats.get(phase) else "") for phase, n in by_phase.items()]
+        if live.get("replayed"):
+            parts.append(f"and {live['replayed']} keep-going cases answered from the first pass, not sent again")
         lines.append("audit: fuzz requests by phase: " + ", ".join(parts))
     if live.get("saturated"):
         lines.append(
-            f"audit: {len(live['saturated'])} phase(s) of an operation ended after {live.get('max_repeats')} answers in a row without a new failure (stats.live.saturated)"
+            f"audit: {len(live['saturated'])} keep-going scenario(s) ended after {live.get('max_repeats')} answers in a row without a new failure (stats.live.saturated)"
         )
     cut = live.get("budget_cut") or {}
     shown = f"audit: time budget {live.get('budget_s', 0):g} s"

@@ -85,9 +85,10 @@ def summary(report: Report) -> str:
         lines.append(
             "fuzz: requests by phase: "
             + ", ".join(f"{p} {n}" + (f" ({repeats[p]} repeating a known failure)" if repeats.get(p) else "") for p, n in by_phase.items())
+            + (f"; {s['replayed']} keep-going cases answered from the first pass, not sent again" if s.get("replayed") else "")
         )
     if s.get("saturated"):
-        lines.append(f"fuzz: {len(s['saturated'])} phase(s) of an operation ended after {s.get('max_repeats')} answers in a row without a new failure")
+        lines.append(f"fuzz: {len(s['saturated'])} keep-going scenario(s) ended after {s.get('max_repeats')} answers in a row without a new failure")
     if s.get("cut_short"):
         lines.append(f"fuzz: the time budget cut short {len(s['cut_short'])} phase(s) of an operation (stats.cut_short)")
     by_rule = s.get("findings_by_rule") or {}

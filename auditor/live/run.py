@@ -158,6 +158,7 @@ def fuzz_session(spec_path: str, options: FuzzOptions, on_tick: Callable[[Tick],
             "cut_short": result.cut_short,
             "slowest_scenarios": [{"scenario": name, "seconds": round(sec, 2)} for name, sec in result.slowest],
             "saturated": result.saturated,
+            "replayed": result.replayed,
             "max_repeats": options.max_repeats or 0,
             "findings_by_rule": dict(sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))),
         }

@@ -24,7 +24,9 @@ from auditor.live.model import Exchange, excerpt
 from auditor.live.prober import Built
 
 ALL_PHASES = ("examples", "coverage", "fuzzing", "stateful")
+UNIT_PHASES = ALL_PHASES[:3]
 ELASTIC = ("fuzzing", "stateful")  # the phases the engine repeats to fill a time budget
+KEEP_GOING = "keep-going"  # the second pass: the unit-phase scenarios the first stopped at a failure, run on past it
 
 
 @dataclass
@@ -114,12 +116,22 @@ class EngineResult:
     cut_short: list[str] = field(default_factory=list)  # "PHASE METHOD /path": scenarios the time budget ended
     slowest: list[tuple[str, float]] = field(default_factory=list)  # ("PHASE METHOD /path", seconds), the ten longest
     saturated: list[str] = field(default_factory=list)  # "PHASE METHOD /path": stopped after only repeating known failures
+    replayed: int = 0  # keep-going cases answered with the first pass's answer to the same request (not sent again)
 
 
 class FuzzSession:
     """One live run's Schemathesis schema, loaded once: ``run()`` fuzzes the service,
     ``positive_requests()`` draws valid requests for the audit's own probes. A context manager:
-    Hypothesis' storage and the bounded sessions stay in place until it closes."""
+    Hypothesis' storage and the bounded sessions stay in place until it closes.
+
+    ``run()`` makes two passes. The first is what the Schemathesis CLI runs with the same seed:
+    every phase, each scenario stopped at its first failure. So every failure the CLI finds is
+    found, on a service in the state the CLI's own requests leave it in (a failure that needs an id
+    an earlier answer created, or a stateful walk, depends on that state). The second keeps going:
+    the unit-phase scenarios the first stopped at a failure run again past it, in what is left of
+    the budget, until ``--max-repeats`` answers in a row bring nothing new. Its requests are
+    counted as the ``keep-going`` phase; a request the first pass already sent in the same scenario is
+    not sent again (``_Replay``). The stateful phase runs once, in the first pass."""
 
     def __init__(self, settings: EngineSettings) -> None:
         self.settings = settings
@@ -129,43 +141,71 @@ class FuzzSession:
     def __enter__(self) -> FuzzSession:
         self._stack.enter_context(_isolated())
         self._stack.enter_context(_no_local_constants())
-        self._stack.enter_context(_bounded_sessions())
+        self.slices = _SliceWatch()
+        self.replay = _Replay(self.slices)
+        self._stack.enter_context(_bounded_sessions(self.replay))
         self.saturation = _Saturation(self.settings.saturation) if self.settings.saturation else None
         if self.saturation is not None:
             self._stack.enter_context(self.saturation.installed())
-        self.slices = _SliceWatch()
         self._stack.enter_context(self.slices.installed())
+        try:
+            self.schema = self._load(_config_dict(self.settings, keep_going=False), self.settings.selected)
+        except EngineSetupError:
+            self._stack.close()
+            raise
+        return self
+
+    def _load(self, config: dict[str, Any], wanted: frozenset[tuple[str, str]] | None) -> Any:
+        """The document as a Schemathesis schema with ``config``, only the ``wanted`` operations."""
         import schemathesis
 
-        settings = self.settings
-        config = schemathesis.Config.from_dict(_config_dict(settings))
         schema: Any
         try:
-            if settings.spec_path is not None:
-                schema = schemathesis.openapi.from_path(settings.spec_path, config=config)
+            if self.settings.spec_path is not None:
+                schema = schemathesis.openapi.from_path(self.settings.spec_path, config=schemathesis.Config.from_dict(config))
             else:
-                schema = schemathesis.openapi.from_dict(settings.spec_data or {}, config=config)
+                schema = schemathesis.openapi.from_dict(self.settings.spec_data or {}, config=schemathesis.Config.from_dict(config))
         except Exception as exc:  # schemathesis raises its own loader errors
-            self._stack.close()
             raise EngineSetupError(f"Schemathesis could not load the document: {_one_line(exc)}") from exc
-        if settings.selected is not None:
-            wanted = settings.selected
+        if wanted is not None:
             schema = schema.include(lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in wanted)
-        self.schema = schema
-        return self
+        return schema
 
     def __exit__(self, *exc: Any) -> None:
         self._stack.close()
 
     def run(self, on_tick: Callable[[Tick], None] | None = None) -> EngineResult:
-        """Run the engine to completion and return what it found."""
-        from schemathesis.engine import events, from_schema
-
+        """Run the engine's two passes to completion and return what they found."""
         collector = _Collector(on_tick, _operation_labels(self.schema), self.slices)
+        collector.replay, collector.replayed = self.replay, self.replay.replayed
         collector.on_exchange = self.settings.on_exchange
         collector.saturation = self.saturation
         collector.enabled = self.settings.phases
-        stream = from_schema(self.schema).execute()
+        self._drive(self.schema, collector)
+        again = collector.stopped_at_failure
+        if not again or collector.stop_reason != "completed":
+            return collector.result(self.settings.seed)
+        left = None if self.settings.max_time is None else self.settings.max_time - collector.elapsed
+        collector.second_pass(again)
+        if left is not None and left < 1:
+            collector.stop_reason = "max_time"  # nothing left for the second pass: all of it is cut short
+            return collector.result(self.settings.seed)
+        labels = {label for _, label in again}
+        wanted = frozenset(
+            (op.method.upper(), op.path) for result in self.schema.get_all_operations() if (op := _ok(result)) is not None and op.label in labels
+        )
+        schema = self._load(_config_dict(self.settings, keep_going=True, max_time=None if left is None else math.floor(left)), wanted)
+        if self.saturation is not None:
+            self.saturation.start_keeping_going(set(collector.failures))
+        with self.slices.only(again), self.replay.serving():
+            self._drive(schema, collector)
+        return collector.result(self.settings.seed)
+
+    def _drive(self, schema: Any, collector: _Collector) -> None:
+        """One engine run over ``schema``, its events folded into ``collector``."""
+        from schemathesis.engine import events, from_schema
+
+        stream = from_schema(schema).execute()
         try:
             for event in stream:
                 if isinstance(event, events.PhaseStarted):
@@ -191,7 +231,6 @@ class FuzzSession:
         finally:
             stream.stop()
             stream.generator.close()
-        return collector.result(self.settings.seed)
 
     def positive_requests(self, label: str, count: int) -> list[Built]:
         """Up to ``count`` valid requests for the operation ``label`` ("METHOD /path"), generated
@@ -219,14 +258,14 @@ class FuzzSession:
 
 
 class _Saturation:
-    """Spends requests on new information. Once an operation's scenario in a unit phase
-    (examples, coverage, fuzzing) has failed, every later answer is weighed: one that fails in a
-    way not seen before (check, failure class, operation and identity, from any phase) is news;
-    once ``limit`` error answers (4xx/5xx) in a row after a failure brought none, the scenario's
-    time slice is ended, and the engine stops it as it stops an operation whose share of the
-    budget is spent, keeping what it found. Until its first failure a scenario runs in full, so
-    the failure the Schemathesis CLI stops at (it stops every scenario at its first one) is
-    always reached. A success neither counts nor resets: inputs the service accepts reach its
+    """Spends the keep-going pass's requests on new information. Once an operation's scenario
+    in a unit phase (examples, coverage, fuzzing) has failed, every later answer is weighed: one
+    that fails in a way not seen before (check, failure class, operation and identity, from any
+    phase and pass) is news; once ``limit`` error answers (4xx/5xx) in a row after a failure
+    brought none, the scenario's time slice is ended, and the engine stops it as it stops an
+    operation whose share of the budget is spent, keeping what it found. In the first pass it
+    only learns (the engine stops each scenario at its first failure there, as the CLI does). A
+    success neither counts nor resets: inputs the service accepts reach its
     own code (a crash on a long name hides behind a schema drift on every 201), while a wall of
     refusals (an auth error, a 501, the same 422 for every variant) says nothing new. A 401
     without news ends the scenario at once: the service refused the caller before it read the
@@ -237,6 +276,7 @@ class _Saturation:
         import threading
 
         self.limit = limit
+        self.active = False  # the first pass only learns the failures
         self.known: set[tuple] = set()
         # id(recorder) -> its scenario's streak, from its first failure until the scenario is
         # finished; the entry holds the recorder, so that no later scenario's recorder can get
@@ -262,6 +302,12 @@ class _Saturation:
         finally:
             unit_case.validate_case = original
 
+    def start_keeping_going(self, known: set[tuple]) -> None:
+        """The second pass begins: it weighs answers against every failure the first found."""
+        with self.lock:
+            self.known |= known
+            self.active = True
+
     def after(self, ctx: Any, recorder: Any, case_id: str, status: int = 500) -> None:
         from schemathesis.engine import Status
 
@@ -269,6 +315,8 @@ class _Saturation:
         with self.lock:
             news = bool(keys - self.known)
             self.known |= keys
+            if not self.active:
+                return
             streak = self.streaks.get(id(recorder))
             if streak is None:
                 if not keys:
@@ -321,11 +369,22 @@ class _SliceWatch:
     def __init__(self) -> None:
         import threading
 
-        self.cut: list[tuple[str, str]] = []  # (phase, "METHOD /path"), in the order the scenarios ended
+        self.cut: list[tuple[str, str]] = []  # (phase, "METHOD /path"), in the order the scenarios ended; "keep-going PHASE" in the second pass
         self.seconds: dict[tuple[str, str], float] = {}  # every scenario run: (phase, "METHOD /path") -> seconds, summed over passes
         self.finished: dict[str, list[float]] = {}  # phase -> seconds of each scenario the budget did not cut
+        self.wanted: set[tuple[str, str]] | None = None  # (phase, "METHOD /path") to run; None: all
+        self.ran: set[tuple[str, str]] = set()  # the wanted scenarios that started
         self.local = threading.local()
         self.lock = threading.Lock()
+
+    @contextmanager
+    def only(self, wanted: set[tuple[str, str]]) -> Iterator[None]:
+        """Run only the ``wanted`` scenarios: an operation's other phases are passed over."""
+        self.wanted, self.ran = wanted, set()
+        try:
+            yield
+        finally:
+            self.wanted = None
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -341,17 +400,25 @@ class _SliceWatch:
         def watched_run(operation: Any, **kwargs: Any) -> None:
             watch.local.hit = False
             watch.local.phase = phase = kwargs["phase"].value
+            if watch.wanted is not None:
+                if (phase, operation.label) not in watch.wanted:
+                    kwargs["ctx"].take_operation_slice()  # counted as dispatched: the others' shares stay right
+                    return
+                with watch.lock:
+                    watch.ran.add((phase, operation.label))
+            watch.local.scenario = (phase, operation.label)
             started = time.monotonic()
             try:
                 run_operation(operation, **kwargs)
             finally:
+                watch.local.scenario = None
                 key, seconds = (phase, operation.label), time.monotonic() - started
                 with watch.lock:
                     watch.seconds[key] = watch.seconds.get(key, 0.0) + seconds
                     if not (watch.local.hit or kwargs["ctx"].has_reached_time_limit):
                         watch.finished.setdefault(phase, []).append(seconds)
-                    elif key not in watch.cut:
-                        watch.cut.append(key)
+                    elif (cut := (phase if watch.wanted is None else f"{KEEP_GOING} {phase}", operation.label)) not in watch.cut:
+                        watch.cut.append(cut)
 
         def sized_slice(ctx: Any) -> None:
             take_slice(ctx)  # the engine's even share (it also counts the operation as dispatched)
@@ -380,6 +447,80 @@ class _SliceWatch:
             unit._run_operation = run_operation
             setattr(EngineContext, "take_operation_slice", take_slice)  # noqa: B010
             setattr(EngineContext, "is_operation_slice_expired", expired)  # noqa: B010
+
+
+class _Replay:
+    """The keep-going pass sends no request the first pass already sent in the same scenario (unit
+    phase and operation): the first pass's answer to it is given again, and the engine checks it
+    as before. So a scenario run again past its first failure pays only for the cases after it
+    (the engine draws the same cases from the same seed; ids drawn from earlier answers may
+    differ, and those are sent). A request is the same when its method, URL, headers (but
+    Schemathesis' per-case id) and body are; a multipart body, whose boundary is random, never is.
+    Replayed cases are not counted as requests, nor passed on as observed answers. Memory is
+    bounded: only the answers of scenarios that failed are kept past their end, none over
+    ``KEEP_MOST`` bytes, and at most ``KEEP_TOTAL`` bytes in all (past that, requests are sent)."""
+
+    KEEP_MOST = 256 * 1024
+    KEEP_TOTAL = 64 * 1024 * 1024
+
+    def __init__(self, watch: _SliceWatch) -> None:
+        import threading
+
+        self.watch = watch
+        self.answers: dict[tuple[str, str], dict[tuple, Any]] = {}  # scenario -> request key -> the first pass's requests.Response
+        self.kept = 0  # bytes of body kept
+        self.replayed: set[str] = set()  # ids of the cases answered from the first pass
+        self.active = False
+        self.lock = threading.Lock()
+
+    def forget(self, scenario: tuple[str, str]) -> None:
+        """A first-pass scenario that will not run again: its answers are not needed."""
+        with self.lock:
+            self.kept -= sum(len(r.content) for r in self.answers.pop(scenario, {}).values())
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        self.active = True
+        try:
+            yield
+        finally:
+            self.active = False
+            self.answers.clear()
+            self.kept = 0
+
+    def wrap(self, adapter: Any) -> None:
+        """Route ``adapter.send`` through the replay."""
+        import requests
+        from schemathesis.core import SCHEMATHESIS_TEST_CASE_HEADER
+
+        send = adapter.send
+
+        def replaying_send(request: Any, **kwargs: Any) -> Any:
+            scenario = getattr(self.watch.local, "scenario", None)
+            if scenario is None:  # the stateful phase, or a probe: always sent
+                return send(request, **kwargs)
+            body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+            headers = tuple(sorted((k.lower(), v) for k, v in request.headers.items() if k.lower() != SCHEMATHESIS_TEST_CASE_HEADER.lower()))
+            key = (request.method, request.url, headers, body)
+            with self.lock:
+                known = self.answers.get(scenario, {}).get(key) if self.active else None
+                if known is not None:
+                    self.replayed.add(request.headers.get(SCHEMATHESIS_TEST_CASE_HEADER, ""))
+            if known is not None:
+                answer = requests.Response()
+                answer.__dict__.update(known.__dict__)  # raw too: Schemathesis reads the headers from it
+                answer.request = request
+                return answer
+            response = send(request, **kwargs)
+            size = len(response.content) if getattr(response, "_content_consumed", False) else None
+            if not self.active and size is not None and size <= self.KEEP_MOST:
+                with self.lock:
+                    if self.kept + size <= self.KEEP_TOTAL:
+                        self.answers.setdefault(scenario, {})[key] = response
+                        self.kept += size
+            return response
+
+        adapter.send = replaying_send
 
 
 def _failure_key(node: Any) -> tuple:
@@ -419,13 +560,16 @@ class EngineSetupError(Exception):
     """The engine could not start (bad document for Schemathesis, bad setting)."""
 
 
-def _config_dict(s: EngineSettings) -> dict[str, Any]:
-    phases: dict[str, dict[str, Any]] = {name: {"enabled": name in s.phases} for name in ALL_PHASES}
+def _config_dict(s: EngineSettings, *, keep_going: bool, max_time: float | None = None) -> dict[str, Any]:
+    """The engine's configuration: the first pass (``keep_going`` false) is the Schemathesis CLI's
+    own default run; the second goes on past failures, in the unit phases only."""
+    phases: dict[str, dict[str, Any]] = {name: {"enabled": name in s.phases and not (keep_going and name == "stateful")} for name in ALL_PHASES}
+    max_time = s.max_time if max_time is None else max_time
     out: dict[str, Any] = {
         "base-url": s.base_url,
         "seed": s.seed,
         "workers": s.workers,
-        "continue-on-failure": True,
+        "continue-on-failure": keep_going,
         "request-timeout": s.request_timeout,
         "tls-verify": s.tls_verify,
         "headers": dict(s.headers),
@@ -436,8 +580,8 @@ def _config_dict(s: EngineSettings) -> dict[str, Any]:
         # useful non-secret values such as Idempotency-Key
         "output": {"sanitization": {"enabled": False}},
     }
-    if s.max_time is not None:
-        out["max-time"] = max(1, math.ceil(s.max_time))  # whole seconds
+    if max_time is not None:
+        out["max-time"] = max(1, math.ceil(max_time))  # whole seconds
     if s.rate_limit:
         out["rate-limit"] = s.rate_limit
     if s.read_only:
@@ -483,10 +627,11 @@ def _no_local_constants() -> Iterator[None]:
 
 
 @contextmanager
-def _bounded_sessions() -> Iterator[None]:
+def _bounded_sessions(replay: _Replay) -> Iterator[None]:
     """Every session the engine makes reads bodies through ``auditor.live.bounded`` (size cap,
-    total deadline, no proxies from the environment). Redirects: Schemathesis follows them only
-    within the same scheme, host and port (its ``SameHostRedirectsSession``), never elsewhere."""
+    total deadline, no proxies from the environment) and goes through ``replay``. Redirects:
+    Schemathesis follows them only within the same scheme, host and port (its
+    ``SameHostRedirectsSession``), never elsewhere."""
     import schemathesis.engine.context as engine_context
 
     from auditor.live.bounded import bound
@@ -494,7 +639,10 @@ def _bounded_sessions() -> Iterator[None]:
     original = engine_context.make_session
 
     def make_session(*args: Any, **kwargs: Any) -> Any:
-        return bound(original(*args, **kwargs))
+        session = bound(original(*args, **kwargs))
+        for adapter in dict.fromkeys(session.adapters.values()):
+            replay.wrap(adapter)
+        return session
 
     engine_context.make_session = make_session
     try:
@@ -533,10 +681,20 @@ class _Collector:
         self.started: set[str] = set()
         self.enabled: tuple[str, ...] = ALL_PHASES  # the phases the run asked for
         self.on_exchange: Callable[[str, Exchange, str | None], None] | None = None
+        self.stopped_at_failure: set[tuple[str, str]] = set()  # first pass: (unit phase, "METHOD /path") that failed
+        self.replay: _Replay | None = None
+        self.replayed: set[str] = set()  # ids of the cases answered from the first pass (not sent)
+        self.keeping_going: set[tuple[str, str]] | None = None  # the second pass's scenarios, once it began
+
+    def second_pass(self, scenarios: set[tuple[str, str]]) -> None:
+        """The keep-going pass begins: its requests count as their own phase."""
+        self.keeping_going = scenarios
+        self.started, self.one_cycle = set(), False
 
     def _tick(self, event: str, status: str = "") -> None:
         if self.on_tick is not None:
-            self.on_tick(Tick(self.phase, event, len(self.operations), self.operations_total, self.requests, len(self.failures) + len(self.errors), status))
+            phase = self.phase if self.keeping_going is None else f"{KEEP_GOING} {self.phase}"
+            self.on_tick(Tick(phase, event, len(self.operations), self.operations_total, self.requests, len(self.failures) + len(self.errors), status))
 
     def phase_started(self, name: str) -> None:
         self.phase = name
@@ -547,7 +705,8 @@ class _Collector:
     def phase_finished(self, name: str, status: str) -> None:
         self.phase = name
         if name in ALL_PHASES:
-            self.phases[name] = status
+            if self.keeping_going is None:  # a phase's status is the first pass's (the CLI's run)
+                self.phases[name] = status
             self._tick("phase-finished", status)
 
     def scenario(self, event: Any) -> None:
@@ -558,15 +717,16 @@ class _Collector:
         phase = event.phase.value
         if event.status != Status.SKIP and rec.label in self.labels:
             self.operations.add(rec.label)
-        answered = [case_id for case_id, i in rec.interactions.items() if i.response is not None]
+        answered = [case_id for case_id, i in rec.interactions.items() if i.response is not None and case_id not in self.replayed]
+        bucket = phase if self.keeping_going is None else KEEP_GOING
         self.requests += len(answered)
-        self.by_phase[phase] = self.by_phase.get(phase, 0) + len(answered)
+        self.by_phase[bucket] = self.by_phase.get(bucket, 0) + len(answered)
         for case_id in answered:
             node = rec.cases.get(case_id)
             label = node.value.operation.label if node is not None else rec.label
             self.by_operation[label] = self.by_operation.get(label, 0) + 1
         if self.on_exchange is not None:
-            _report_exchanges(rec, self.on_exchange)
+            _report_exchanges(rec, self.on_exchange, self.replayed)
         new_keys: set[str] = set()  # case ids that found something not known before
         failed: set[str] = set()
         for parent_id, nodes in rec.checks.items():
@@ -595,7 +755,12 @@ class _Collector:
                     curl=node.failure_info.code_sample,
                     steps=[step.curl for step in node.failure_info.steps],
                 )
-        self.repeats[phase] = self.repeats.get(phase, 0) + len(failed - new_keys)
+        self.repeats[bucket] = self.repeats.get(bucket, 0) + len(failed - new_keys - self.replayed)
+        if phase in UNIT_PHASES and self.keeping_going is None:
+            if failed:
+                self.stopped_at_failure.add((phase, rec.label))
+            elif self.replay is not None:
+                self.replay.forget((phase, rec.label))
         if self.saturation is not None and self.saturation.finished(rec):
             self.saturated.append(f"{phase} {rec.label}")
         self._tick("scenario")
@@ -633,7 +798,7 @@ class _Collector:
         self._tick("scenario")
 
     def finished(self, event: Any) -> None:
-        self.elapsed = event.running_time
+        self.elapsed += event.running_time
         self.stop_reason = event.stop_reason.value if hasattr(event.stop_reason, "value") else str(event.stop_reason)
         if self.one_cycle and self.stop_reason == "interrupted":
             self.stop_reason = "completed"
@@ -648,8 +813,10 @@ class _Collector:
         reached: the operations a started unit phase did not get to, and a stateful phase it
         stopped or never started."""
         cut = list(self.slices.cut)
-        if self.stop_reason == "max_time":
-            for phase in ("examples", "coverage", "fuzzing"):
+        if self.stop_reason == "max_time" and self.keeping_going is not None:
+            cut += [(f"{KEEP_GOING} {phase}", label) for phase, label in sorted(self.keeping_going - self.slices.ran)]
+        elif self.stop_reason == "max_time":
+            for phase in UNIT_PHASES:
                 if phase in self.started and self.phases.get(phase) != "skip":  # a phase not asked for finishes as a skip
                     cut += [(phase, label) for label in sorted(self.labels) if (phase, label) not in self.slices.seconds]
             if "stateful" in self.enabled and self.phases.get("stateful") != "skip":
@@ -673,13 +840,15 @@ class _Collector:
             cut_short=self._cut_short(),
             slowest=[(f"{phase} {label}", sec) for (phase, label), sec in sorted(self.slices.seconds.items(), key=lambda kv: -kv[1])[:10]],
             saturated=self.saturated,
+            replayed=len(self.replayed),
         )
 
 
-def _report_exchanges(rec: Any, on_exchange: Callable[[str, Exchange, str | None], None]) -> None:
-    """Every answered request of a scenario, with its operation and generation mode."""
+def _report_exchanges(rec: Any, on_exchange: Callable[[str, Exchange, str | None], None], replayed: set[str]) -> None:
+    """Every answered request of a scenario (not those answered from the first pass), with its
+    operation and generation mode."""
     for case_id, inter in rec.interactions.items():
-        if inter.response is None:
+        if inter.response is None or case_id in replayed:
             continue
         node = rec.cases.get(case_id)
         case = node.value if node is not None else None
