@@ -1,10 +1,11 @@
 """The adapter to Schemathesis: the ONLY module in auditor that imports it (or Hypothesis).
 
 It runs Schemathesis' engine in-process with an explicit configuration (never an auto-discovered
-``schemathesis.toml``), keep-going mode, every phase, no example database, no cache, Hypothesis'
-storage in a temporary folder (the working directory stays clean) and ``SCHEMATHESIS_HOOKS``
-scrubbed, and turns its event stream into plain data: ``RawFailure``, ``RawError`` and progress
-``Tick``s. Nothing here knows about findings; ``auditor.live.findings`` maps the data.
+``schemathesis.toml``), in two passes (the Schemathesis CLI's own run, then keep-going; see
+``FuzzSession``), every phase, no example database, no cache, Hypothesis' storage in a
+temporary folder (the working directory stays clean) and ``SCHEMATHESIS_HOOKS`` scrubbed, and
+turns its event stream into plain data: ``RawFailure``, ``RawError`` and progress ``Tick``s.
+Nothing here knows about findings; ``auditor.live.findings`` maps the data.
 
 The engine is internal API in Schemathesis 4.x, so the version is pinned exactly and
 ``tests/test_live_engine_contract.py`` pins every event and recorder field read below.
