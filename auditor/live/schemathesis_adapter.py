@@ -178,7 +178,7 @@ class FuzzSession:
     def run(self, on_tick: Callable[[Tick], None] | None = None) -> EngineResult:
         """Run the engine's two passes to completion and return what they found."""
         collector = _Collector(on_tick, _operation_labels(self.schema), self.slices)
-        collector.replay, collector.replayed = self.replay, self.replay.replayed
+        collector.replay = self.replay
         collector.on_exchange = self.settings.on_exchange
         collector.saturation = self.saturation
         collector.enabled = self.settings.phases
@@ -684,8 +684,12 @@ class _Collector:
         self.on_exchange: Callable[[str, Exchange, str | None], None] | None = None
         self.stopped_at_failure: set[tuple[str, str]] = set()  # first pass: (unit phase, "METHOD /path") that failed
         self.replay: _Replay | None = None
-        self.replayed: set[str] = set()  # ids of the cases answered from the first pass (not sent)
         self.keeping_going: set[tuple[str, str]] | None = None  # the second pass's scenarios, once it began
+
+    @property
+    def replayed(self) -> set[str]:
+        """Ids of the cases answered from the first pass (not sent)."""
+        return self.replay.replayed if self.replay is not None else set()
 
     def second_pass(self, scenarios: set[tuple[str, str]]) -> None:
         """The keep-going pass begins: its requests count as their own phase."""
