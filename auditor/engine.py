@@ -4,6 +4,10 @@ Rule functions yield ``Violation``s; here they get the configured severity (per 
 overrides applied), the rule's hint, an exact location (file:line:col, computed once per
 finding through the file's locator), de-duplication (a problem in a shared component is one
 finding listing every operation that uses it) and in-document suppression (``x-auditor-ignore``).
+A violation on a node whose content is behind a ``$ref`` that was not followed (outside the ref
+root, broken, remote) is suppressed too, with that reason: the rule read ``{}`` there, not the
+content ("response 400 declares no body"). Rules that judge the document as written
+(``as_written``: validation, duplicate keys, the ref rules themselves) are kept.
 """
 
 from __future__ import annotations
@@ -66,9 +70,10 @@ def _groups(rules: list[Rule]) -> list[list[Rule]]:
 
 def _prepare(document: Document) -> None:
     """What nearly every family reads, built once before a split instead of in both processes:
-    the context's per-operation caches and the root file's locator."""
+    the context's per-operation caches, the root file's locator and every $ref followed once."""
     Context(document).warm()
     document.locate(At(document.root.name, "/paths"))
+    document.unread_refs()
 
 
 def _weight(document: Document) -> int:
@@ -102,6 +107,7 @@ def _rule_findings(document: Document, config: Config, r: Rule, ignores) -> tupl
     if uniform and severity is None:
         return findings, suppressed
     any_ignores = any(ignores.values())
+    unread = document.unread_refs() if not r.as_written else {}
     for v, seen_ops in merged.values():
         keys = list(seen_ops)
         where = _path_item_at(document, v.at) if any_ignores or not keys else None
@@ -112,7 +118,9 @@ def _rule_findings(document: Document, config: Config, r: Rule, ignores) -> tupl
         finding = _to_finding(document, config, r, v, ops, severity, labels)
         if finding is None:
             continue
-        reason = _suppressed(ignores, r.id, ops, where) if any_ignores else None
+        reason = _behind_unread_ref(unread, v.at) if unread else None
+        if reason is None and any_ignores:
+            reason = _suppressed(ignores, r.id, ops, where)
         if reason is not None:
             ev = dict(finding.evidence or {})
             ev["suppressed"] = reason
@@ -157,6 +165,20 @@ def _run_one(r: Rule, ctx: Context) -> Iterable[Violation]:
             hint="this is a bug in auditor, not in your document; please report it with the document attached",
             evidence={"internal_error": type(exc).__name__},
         )
+
+
+def _behind_unread_ref(unread: dict[At, str], at: At | None) -> str | None:
+    """Why a violation at ``at`` is not reported: it lies on or under a ``$ref`` not followed."""
+    if at is None:
+        return None
+    from auditor.document import pointer as jp
+
+    tokens = jp.split(at.pointer)
+    for depth in range(len(tokens), -1, -1):
+        ref = unread.get(At(at.file, jp.join("", *tokens[:depth])))
+        if ref is not None:
+            return f"its content is behind $ref {ref!r}, which was not followed"
+    return None
 
 
 def _path_item_at(document: Document, at: At | None) -> tuple[str, str] | None:

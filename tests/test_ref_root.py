@@ -206,3 +206,28 @@ def test_refs_where_a_reference_is_allowed_are_still_inlined_and_validated(cli, 
     _, findings, _ = _lint(cli, [str(spec)])
     assert [(f["location"]["file"], f["location"]["pointer"]) for f in findings] == [(str(common), "/components/responses/Generic400")]
     assert findings[0]["message"].startswith('"description" is a required property')
+
+
+def test_what_lies_behind_a_ref_not_followed_is_not_judged(cli, tmp_path, monkeypatch):
+    """Every rule on: the 400 response is a ref out of the repository, so its body is unknown, not
+    missing: "declares no body" is suppressed with the ref as its reason (in the report, not
+    lost). A rule that judges the document as written keeps its finding at such a ref: a tag
+    description is no place for a Reference Object, followed or not."""
+    spec = _layout(tmp_path)
+    _git_init(tmp_path / "code" / "API_definitions")
+    api = API.replace("paths:\n", "tags:\n  - name: sessions\n    description: {$ref: '../common/tags.md'}\npaths:\n", 1)
+    spec.write_text(api, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    r = cli(["lint", str(spec), "-f", "json"])
+    report = json.loads(r.out)
+    at_400 = "/paths/~1sessions~1{sessionId}/get/responses/400"
+    assert not [f for f in report["findings"] if f["location"]["pointer"] == at_400], report["findings"]
+    hidden = [f for f in report["suppressed"] if f["location"]["pointer"] == at_400]
+    assert [f["rule"] for f in hidden] == ["errors/structured-error-schema"]
+    assert (
+        hidden[0]["evidence"]["suppressed"]
+        == "its content is behind $ref '../common/CAMARA_common.yaml#/components/responses/Generic400', which was not followed"
+    )
+    assert [f["message"] for f in report["findings"] if f["location"]["pointer"] == "/tags/0/description"] == [
+        '{"$ref":"../common/tags.md"} is not of type "string"'
+    ]

@@ -330,6 +330,17 @@ class Document:
                 for ptr, ref in self.refs_in(name):
                     yield At(name, ptr), ref
 
+    def unread_refs(self) -> dict[At, str]:
+        """Every ``$ref`` not followed to its end (broken, cyclic, outside the ref root, remote):
+        its location -> the ref. Follows every ref once (loading every reachable file) and
+        records each problem in ``ref_problems``."""
+        done = self.memo("refs-followed")
+        if not done:
+            for at, ref in self.walk_refs():
+                self.deref({"$ref": ref}, at)
+            done["all"] = True
+        return {p.at: p.ref for p in self.ref_problems.values()}
+
     def memo(self, namespace: str, factory: Callable[[], Any] = dict) -> Any:
         """The per-document store named ``namespace`` (made by ``factory`` on first use): what
         rules and the engine compute once from the document and share for as long as it lives

@@ -13,6 +13,7 @@ from auditor.rules.registry import Violation, rule
     summary="The document validates against the OpenAPI schema for its version",
     hint="fix the node so it matches the OpenAPI specification for this version",
     heavy=True,
+    as_written=True,
 )
 def spec_valid(ctx: Context):
     """
@@ -51,6 +52,7 @@ def spec_valid(ctx: Context):
     summary="Every $ref points at something that exists and does not loop on itself",
     hint="point the $ref at an existing node (check the file name and the JSON pointer after '#')",
     heavy=True,
+    as_written=True,
 )
 def ref_resolvable(ctx: Context):
     """
@@ -77,6 +79,7 @@ def ref_resolvable(ctx: Context):
     severity="error",
     summary="External $refs stay inside the repository (or --ref-root); remote refs are not fetched by default",
     hint="vendor the referenced file into the repository, or allow it with --ref-root DIR / --allow-remote-refs",
+    as_written=True,
 )
 def ref_allowed(ctx: Context):
     """
@@ -100,7 +103,7 @@ def ref_allowed(ctx: Context):
     Fix: keep shared files inside the repository, or widen the root explicitly.
     """
     document = ctx.document
-    _follow_all_refs(document)
+    document.unread_refs()  # every ref followed once, every problem recorded
     by_target: dict[str, list[RefProblem]] = {}
     for problem in document.ref_problems.values():
         if problem.kind == "not-allowed":
@@ -116,19 +119,9 @@ def _reading_order(document, at: At) -> tuple:
     return (at.file != document.root.name, at.file, document.locate(at) or (0, 0), at.pointer)
 
 
-def _follow_all_refs(document) -> None:
-    """Follow every $ref once, so every reachable file is loaded and every ref problem recorded
-    (lazily: files loaded while walking are walked too)."""
-    done = document.memo("contract/refs-followed")
-    if not done:
-        for at, _ref in document.walk_refs():
-            document.deref({"$ref": _ref}, at)
-        done["all"] = True
-
-
 def _ref_problems(ctx: Context, kinds: set[str]):
     document = ctx.document
-    _follow_all_refs(document)
+    document.unread_refs()  # every ref followed once, every problem recorded
     for problem in document.ref_problems.values():
         if problem.kind in kinds:
             yield Violation(f"$ref {problem.ref!r} not followed: {problem.reason}", problem.at.child("$ref"))
@@ -139,6 +132,7 @@ def _ref_problems(ctx: Context, kinds: set[str]):
     severity="error",
     summary="No mapping repeats a key",
     hint="remove or rename the repeated key; only one of the two values is ever used",
+    as_written=True,
 )
 def duplicate_key(ctx: Context):
     """
@@ -158,7 +152,7 @@ def duplicate_key(ctx: Context):
 
     Fix: merge the two entries into one.
     """
-    _follow_all_refs(ctx.document)
+    ctx.document.unread_refs()  # every ref followed once, every problem recorded
     for f in ctx.document.files.values():
         for dup in f.duplicate_keys:
             if dup.startswith("/") or dup == "":

@@ -78,6 +78,7 @@ class Rule:
     doc: str = ""
     module: str = ""
     heavy: bool = False  # walks the whole document: its family is scheduled first when rules are split
+    as_written: bool = False  # judges the document as written, $ref nodes included: kept where a $ref was not followed
     hook: str | None = None  # live checks: "answer", "run" or "probe"; None for the fuzzer's and static rules
     codes: tuple[str, ...] = ()  # rules the fuzzer reports: the Schemathesis failure codes they stand for
     mutates: bool = False  # a probe that sends unsafe methods (off under --read-only)
@@ -153,10 +154,13 @@ def rule(
     hint: str,
     options: Iterable[Option] = (),
     heavy: bool = False,
+    as_written: bool = False,
     registry: Registry | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register a static rule: ``fn(ctx)`` yields ``Violation``s; its docstring is its documentation."""
-    return _decorator(registry, rule_id, severity, summary=summary, hint=hint, options=tuple(options), heavy=heavy)
+    """Register a static rule: ``fn(ctx)`` yields ``Violation``s; its docstring is its documentation.
+    A violation on a node behind a ``$ref`` that was not followed is suppressed (the rule read
+    ``{}`` there), unless the rule judges the document ``as_written``."""
+    return _decorator(registry, rule_id, severity, summary=summary, hint=hint, options=tuple(options), heavy=heavy, as_written=as_written)
 
 
 def diff_rule(
