@@ -333,13 +333,14 @@ class Document:
     def unread_refs(self) -> dict[At, str]:
         """Every ``$ref`` not followed to its end (broken, cyclic, outside the ref root, remote):
         its location -> the ref. Follows every ref once (loading every reachable file) and
-        records each problem in ``ref_problems``."""
-        done = self.memo("refs-followed")
-        if not done:
+        records each problem in ``ref_problems``: computed once (no ref is left to follow after)."""
+        store = self.memo("unread-refs")
+        if "refs" not in store:
             for at, ref in self.walk_refs():
                 self.deref({"$ref": ref}, at)
-            done["all"] = True
-        return {p.at: p.ref for p in self.ref_problems.values()}
+            store["refs"] = {p.at: p.ref for p in self.ref_problems.values()}
+        unread: dict[At, str] = store["refs"]
+        return unread
 
     def memo(self, namespace: str, factory: Callable[[], Any] = dict) -> Any:
         """The per-document store named ``namespace`` (made by ``factory`` on first use): what

@@ -25,6 +25,7 @@ from auditor.exceptions import InputError
 from auditor.live.context import LiveContext, LiveRun
 from auditor.live.figures import latency_table, operations_table
 from auditor.live.model import Issue, Observed
+from auditor.live.progress import where_requests_went
 from auditor.model import Finding, Report, Source
 from auditor.rules.registry import Rule
 
@@ -261,17 +262,7 @@ def summary(report: Report) -> str:
         f"probes and sampling sent {live.get('probe_requests', 0)} requests in {live.get('probe_elapsed_s', 0):.1f} s"
         + ("; read-only" if live.get("read_only") else "")
     )
-    by_phase = live.get("requests_by_phase") or {}
-    if by_phase:
-        repeats = live.get("repeats_by_phase") or {}
-        parts = [f"{phase} {n}" + (f" ({repeats[phase]} repeating a known failure)" if repeats.get(phase) else "") for phase, n in by_phase.items()]
-        if live.get("replayed"):
-            parts.append(f"and {live['replayed']} keep-going cases answered from the first pass, not sent again")
-        lines.append("audit: fuzz requests by phase: " + ", ".join(parts))
-    if live.get("saturated"):
-        lines.append(
-            f"audit: {len(live['saturated'])} keep-going scenario(s) ended after {live.get('max_repeats')} answers in a row without a new failure (stats.live.saturated)"
-        )
+    lines += [f"audit: fuzz {line}" for line in where_requests_went(live, "stats.live")]
     cut = live.get("budget_cut") or {}
     shown = f"audit: time budget {live.get('budget_s', 0):g} s"
     if cut.get("fuzz") or cut.get("probes"):

@@ -79,16 +79,7 @@ def summary(report: Report) -> str:
         f"{s.get('requests', 0)} requests in {s.get('elapsed_s', 0):.1f} s "
         f"({s.get('requests_per_second', 0):.0f} req/s), seed {s.get('seed')}, {s.get('stop_reason', '')}"
     ]
-    by_phase = s.get("requests_by_phase") or {}
-    if by_phase:
-        repeats = s.get("repeats_by_phase") or {}
-        lines.append(
-            "fuzz: requests by phase: "
-            + ", ".join(f"{p} {n}" + (f" ({repeats[p]} repeating a known failure)" if repeats.get(p) else "") for p, n in by_phase.items())
-            + (f"; {s['replayed']} keep-going cases answered from the first pass, not sent again" if s.get("replayed") else "")
-        )
-    if s.get("saturated"):
-        lines.append(f"fuzz: {len(s['saturated'])} keep-going scenario(s) ended after {s.get('max_repeats')} answers in a row without a new failure")
+    lines += [f"fuzz: {line}" for line in where_requests_went(s, "stats")]
     if s.get("cut_short"):
         lines.append(f"fuzz: the time budget cut short {len(s['cut_short'])} phase(s) of an operation (stats.cut_short)")
     by_rule = s.get("findings_by_rule") or {}
@@ -99,3 +90,22 @@ def summary(report: Report) -> str:
     else:
         lines.append("fuzz: no findings")
     return "\n".join(lines) + "\n"
+
+
+def where_requests_went(stats: dict[str, Any], path: str) -> list[str]:
+    """The fuzzer's requests by phase (with those that only repeated a known failure, and the
+    keep-going cases answered from the first pass), and the keep-going scenarios ``--max-repeats``
+    ended; ``path`` is where the report keeps these stats (``stats``, ``stats.live``)."""
+    lines = []
+    by_phase = stats.get("requests_by_phase") or {}
+    if by_phase:
+        repeats = stats.get("repeats_by_phase") or {}
+        parts = [f"{phase} {n}" + (f" ({repeats[phase]} repeating a known failure)" if repeats.get(phase) else "") for phase, n in by_phase.items()]
+        if stats.get("replayed"):
+            parts.append(f"and {stats['replayed']} keep-going cases answered from the first pass, not sent again")
+        lines.append("requests by phase: " + ", ".join(parts))
+    if stats.get("saturated"):
+        lines.append(
+            f"{len(stats['saturated'])} keep-going scenario(s) ended after {stats.get('max_repeats')} answers in a row without a new failure ({path}.saturated)"
+        )
+    return lines

@@ -150,24 +150,26 @@ class FuzzSession:
             self._stack.enter_context(self.saturation.installed())
         self._stack.enter_context(self.slices.installed())
         try:
-            self.schema = self._load(_config_dict(self.settings, keep_going=False), self.settings.selected)
+            self.schema = self._load(_config_dict(self.settings, keep_going=False))
         except EngineSetupError:
             self._stack.close()
             raise
         return self
 
-    def _load(self, config: dict[str, Any], wanted: frozenset[tuple[str, str]] | None) -> Any:
-        """The document as a Schemathesis schema with ``config``, only the ``wanted`` operations."""
+    def _load(self, config: dict[str, Any]) -> Any:
+        """The document as a Schemathesis schema with ``config``, the selected operations only."""
         import schemathesis
 
         schema: Any
+        engine_config = schemathesis.Config.from_dict(config)
         try:
             if self.settings.spec_path is not None:
-                schema = schemathesis.openapi.from_path(self.settings.spec_path, config=schemathesis.Config.from_dict(config))
+                schema = schemathesis.openapi.from_path(self.settings.spec_path, config=engine_config)
             else:
-                schema = schemathesis.openapi.from_dict(self.settings.spec_data or {}, config=schemathesis.Config.from_dict(config))
+                schema = schemathesis.openapi.from_dict(self.settings.spec_data or {}, config=engine_config)
         except Exception as exc:  # schemathesis raises its own loader errors
             raise EngineSetupError(f"Schemathesis could not load the document: {_one_line(exc)}") from exc
+        wanted = self.settings.selected
         if wanted is not None:
             schema = schema.include(lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in wanted)
         return schema
@@ -192,10 +194,8 @@ class FuzzSession:
             collector.stop_reason = "max_time"  # nothing left for the second pass: all of it is cut short
             return collector.result(self.settings.seed)
         labels = {label for _, label in again}
-        wanted = frozenset(
-            (op.method.upper(), op.path) for result in self.schema.get_all_operations() if (op := _ok(result)) is not None and op.label in labels
-        )
-        schema = self._load(_config_dict(self.settings, keep_going=True, max_time=None if left is None else math.floor(left)), wanted)
+        schema = self._load(_config_dict(self.settings, keep_going=True, max_time=None if left is None else math.floor(left)))
+        schema = schema.include(lambda ctx: ctx.operation.label in labels)
         if self.saturation is not None:
             self.saturation.start_keeping_going(set(collector.failures))
         with self.slices.only(again), self.replay.serving():
